@@ -1,0 +1,86 @@
+"""PII through Presidio's AnalyzerEngine, fed notecheck's own parse, with only the recognizers notecheck trusts.
+
+No PERSON/ORGANIZATION/DATE_TIME: only the entities of CONTRACT §2 are requested. Presidio's own US_SSN
+recognizer is left out because it rejects numbers such as 123-45-6789 that are still SSNs written into a note.
+"""
+
+from __future__ import annotations
+
+from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+from presidio_analyzer import predefined_recognizers as presidio
+from spacy.tokens import Doc
+
+from notecheck.detectors import Hit
+from notecheck.detectors.pii_recognizers import OfflineEmailRecognizer, YamlPatternRecognizer
+from notecheck.errors import ConfigError
+from notecheck.lexicon import Lexicons
+from notecheck.nlp import SharedParseNlpEngine
+from notecheck.report import PII_CATEGORIES
+
+BUILTIN = {
+    "PhoneRecognizer": presidio.PhoneRecognizer,
+    "EmailRecognizer": OfflineEmailRecognizer,
+    "CreditCardRecognizer": presidio.CreditCardRecognizer,
+    "UsBankRecognizer": presidio.UsBankRecognizer,
+    "UsLicenseRecognizer": presidio.UsLicenseRecognizer,
+    "IbanRecognizer": presidio.IbanRecognizer,
+}
+RULE_PREFIX = "pii"
+
+
+class PiiDetector:
+    def __init__(self, engine: SharedParseNlpEngine, lexicons: Lexicons):
+        spec = lexicons.pii
+        registry = RecognizerRegistry(supported_languages=["en"])
+        for name in spec.builtin:
+            if name not in BUILTIN:
+                raise ConfigError(f"pii.yaml: unknown builtin recognizer '{name}'; choose from {sorted(BUILTIN)}")
+            registry.add_recognizer(BUILTIN[name]())
+        self._seeds: dict[str, str] = {}
+        for recognizer_spec in spec.recognizers:
+            registry.add_recognizer(YamlPatternRecognizer(recognizer_spec))
+            self._seeds[recognizer_spec.name] = recognizer_spec.seed
+        self.rule_ids = sorted(
+            f"{RULE_PREFIX}.{entity}.{_snake(r.name)}" for r in registry.recognizers for entity in r.supported_entities
+        )
+        self._analyzer = AnalyzerEngine(registry=registry, nlp_engine=engine, supported_languages=["en"])
+        self._engine = engine
+        self._entities = [e for e in PII_CATEGORIES if e in set(self._analyzer.get_supported_entities("en"))]
+        self._min_score = spec.min_score
+        self._messages = spec.messages
+
+    def detect(self, doc: Doc) -> list[Hit]:
+        results = self._analyzer.analyze(
+            doc.text,
+            language="en",
+            entities=self._entities,
+            nlp_artifacts=self._engine.artifacts(doc),
+            score_threshold=self._min_score,
+        )
+        hits = []
+        for r in _drop_contained(results):
+            recognizer = (r.recognition_metadata or {}).get("recognizer_name", "presidio")
+            rule = f"{RULE_PREFIX}.{r.entity_type}.{_snake(recognizer)}"
+            message = self._messages.get(r.entity_type, f"{r.entity_type} is personal information.")
+            seed = self._seeds.get(recognizer, "000_307c4094741002af.txt")
+            hits.append(Hit("pii", r.entity_type, rule, r.start, r.end, float(r.score), message, seed))
+        return hits
+
+
+def _drop_contained(results: list) -> list:  # type: ignore[type-arg]
+    """Where one PII span contains another (a DOB inside a "bank number"), keep the higher-scoring one."""
+    ordered = sorted(results, key=lambda r: (-r.score, -(r.end - r.start)))
+    kept: list = []  # type: ignore[type-arg]
+    for r in ordered:
+        if not any(k.start < r.end and r.start < k.end for k in kept):
+            kept.append(r)
+    return sorted(kept, key=lambda r: r.start)
+
+
+def _snake(name: str) -> str:
+    out = []
+    for i, ch in enumerate(name.replace("Recognizer", "")):
+        if ch.isupper() and i:
+            out.append("_")
+        out.append(ch.lower())
+    return "".join(out) or "presidio"

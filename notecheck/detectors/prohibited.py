@@ -1,0 +1,66 @@
+"""Prohibited content from lexicon rules, with occupational and incidental uses excluded.
+
+Negated mentions are kept on purpose: "denies drug use" still records drug-use information (CONTRACT §2).
+"""
+
+from __future__ import annotations
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from notecheck.detectors import Hit
+from notecheck.lexicon import Lexicons
+from notecheck.matching import Match, RuleSet, longest_non_overlapping, overlaps
+
+
+class ProhibitedDetector:
+    def __init__(self, nlp: Language, lexicons: Lexicons):
+        self._rules = lexicons.prohibited_rules()
+        self._matcher = RuleSet(nlp, ((rule_id, rule) for rule_id, (_, rule) in self._rules.items()))
+        self._exclusions = {e.id: e for e in lexicons.exclusions.exclusions}
+        self._exclusion_matcher = RuleSet(nlp, ((e.id, e) for e in self._exclusions.values()))
+        self._cues = {
+            e.id: RuleSet(nlp, [(e.id, e.only_with)]) for e in self._exclusions.values() if e.only_with is not None
+        }
+
+    def _active_exclusions(self, doc: Doc) -> list[tuple[Match, frozenset[str]]]:
+        active = []
+        for m in self._exclusion_matcher.find(doc):
+            exclusion = self._exclusions[m.key]
+            if m.key in self._cues:
+                sentence = doc.char_span(m.start, m.end, alignment_mode="expand")
+                sent = sentence.sent if sentence is not None else doc[:]
+                cue_hits = self._cues[m.key].find(doc)
+                if not any(sent.start_char <= c.start < sent.end_char for c in cue_hits):
+                    continue
+            active.append((m, frozenset(exclusion.categories)))
+        return active
+
+    def detect(self, doc: Doc) -> list[Hit]:
+        matches = self._matcher.find(doc)
+        if not matches:
+            return []
+        exclusions = self._active_exclusions(doc)
+        hits = []
+        for m in longest_non_overlapping(matches):
+            lexicon, rule = self._rules[m.key]
+            if any(lexicon.category in cats and overlaps(m.start, m.end, x.start, x.end) for x, cats in exclusions):
+                continue
+            hits.append(
+                Hit("prohibited", lexicon.category, rule.id, m.start, m.end, rule.confidence,
+                    rule.message or lexicon.message, lexicon.seed)
+            )  # fmt: skip
+        return _merge_adjacent(hits)
+
+
+def _merge_adjacent(hits: list[Hit]) -> list[Hit]:
+    """Overlapping hits of the same category become one finding (the longest span, the best confidence)."""
+    merged: list[Hit] = []
+    for hit in sorted(hits, key=lambda h: (h.category, h.start, -(h.end or 0))):
+        last = merged[-1] if merged else None
+        if last and last.category == hit.category and overlaps(last.start, last.end, hit.start, hit.end):  # type: ignore[arg-type]
+            if (hit.end or 0) - (hit.start or 0) > (last.end or 0) - (last.start or 0):
+                merged[-1] = hit
+            continue
+        merged.append(hit)
+    return sorted(merged, key=lambda h: (h.start, h.end))
