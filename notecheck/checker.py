@@ -54,7 +54,12 @@ class Checker:
     def rule_ids(self) -> list[str]:
         """Every rule id a policy's `rules:` section may name."""
         ids = list(self.lexicons.prohibited_rules())
-        ids += [r.id for r in self.lexicons.quality.rules] + [VAGUE_RULE, VAGUE_GENERIC_RULE, MULTI_RULE, LATE_RULE]
+        ids += [r.id for r in self.lexicons.quality.rules] + [
+            VAGUE_RULE,
+            VAGUE_GENERIC_RULE,
+            MULTI_RULE,
+            LATE_RULE,
+        ]
         ids += [f"prohibited.{c.category}.classifier" for c in self.lexicons.categories]
         ids += self._pii.rule_ids
         return sorted(ids)
@@ -71,7 +76,13 @@ class Checker:
     ) -> Report:
         """Check one note's text; dates may be ISO strings. Raises InputError for unusable input."""
         note = Note.from_dict(
-            {"id": note_id, "text": text, "title": title, "contact_date": contact_date, "entered_at": entered_at},
+            {
+                "id": note_id,
+                "text": text,
+                "title": title,
+                "contact_date": contact_date,
+                "entered_at": entered_at,
+            },
             max_chars=self.policy.max_chars,
         )
         return self.check_note(note)
@@ -182,5 +193,3 @@ class Checker:
         if policy.late_entry and any(f.category == "late_entry" for f in findings):
             penalty += policy.late_entry.weight
         return max(0, min(100, 100 - penalty))
-
-

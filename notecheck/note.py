@@ -9,7 +9,17 @@ from typing import Any
 from notecheck.errors import InputError
 
 DEFAULT_MAX_CHARS = 64 * 1024
-KNOWN_FIELDS = ("id", "text", "title", "contact_date", "entered_at", "client_id", "staff", "office", "program")
+KNOWN_FIELDS = (
+    "id",
+    "text",
+    "title",
+    "contact_date",
+    "entered_at",
+    "client_id",
+    "staff",
+    "office",
+    "program",
+)
 
 
 @dataclass(frozen=True)

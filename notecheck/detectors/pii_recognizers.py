@@ -40,7 +40,10 @@ class YamlPatternRecognizer(LocalRecognizer):
         self._patterns = [(p.name, re.compile(p.regex, _FLAGS), p.score) for p in spec.patterns]
         self._deny = [w.lower() for w in spec.deny_context]
         super().__init__(
-            supported_entities=[spec.entity], name=spec.name, context=list(spec.context), supported_language="en"
+            supported_entities=[spec.entity],
+            name=spec.name,
+            context=list(spec.context),
+            supported_language="en",
         )
 
     def load(self) -> None:

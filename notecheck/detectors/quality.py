@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from spacy.language import Language
 from spacy.tokens import Doc
 
@@ -31,7 +30,18 @@ class QualityDetector:
         hits = []
         for m in longest_non_overlapping(self._rules.find(doc)):
             rule = self._by_id[m.key]
-            hits.append(Hit("quality", rule.category, rule.id, m.start, m.end, rule.confidence, rule.message, rule.seed))
+            hits.append(
+                Hit(
+                    "quality",
+                    rule.category,
+                    rule.id,
+                    m.start,
+                    m.end,
+                    rule.confidence,
+                    rule.message,
+                    rule.seed,
+                )
+            )
         hits.extend(self._vague(doc))
         topics = {m.key for m in self._topics.find(doc)}
         if len(topics) >= self._min_topics:
@@ -55,5 +65,3 @@ class QualityDetector:
                     "The note is generic; record the substance of the contact.", SEED_001)
             ]  # fmt: skip
         return []
-
-

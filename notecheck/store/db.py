@@ -1,0 +1,83 @@
+"""Opening the results database and bringing its schema up to date with Alembic."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+DEFAULT_URL = "sqlite:///notecheck.db"
+
+
+def database_url(url: str | None = None) -> str:
+    """CONTRACT §3: the URL given, else NOTECHECK_DATABASE_URL, else sqlite:///notecheck.db."""
+    return url or os.environ.get("NOTECHECK_DATABASE_URL") or DEFAULT_URL
+
+
+def _normalise(url: str) -> str:
+    # psycopg 3 is the driver we ship; plain postgresql:// URLs would ask SQLAlchemy for psycopg2.
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def migrations_dir() -> Path:
+    return Path(str(resources.files("notecheck.store") / "migrations"))
+
+
+class Database:
+    """An engine, a session factory and `upgrade()`; one per process (workers open their own after fork)."""
+
+    def __init__(self, url: str | None = None, *, upgrade: bool = True):
+        self.url = _normalise(database_url(url))
+        kwargs: dict[str, object] = {"future": True, "pool_pre_ping": True}
+        if self.url.startswith("sqlite"):
+            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        self.engine: Engine = create_engine(self.url, **kwargs)
+        if self.url.startswith("sqlite"):
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        if upgrade:
+            self.upgrade()
+
+    def upgrade(self) -> None:
+        """Apply every Alembic migration not yet applied (idempotent)."""
+        from alembic import command
+        from alembic.config import Config
+
+        config = Config()
+        config.set_main_option("script_location", str(migrations_dir()))
+        config.set_main_option("sqlalchemy.url", self.url.replace("%", "%%"))
+        with self.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "heads")
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session that commits on success and rolls back on error."""
+        session = self.sessions()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
