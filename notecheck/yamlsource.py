@@ -11,7 +11,6 @@ from pydantic import ValidationError
 
 from notecheck.errors import ConfigError
 
-
 # libyaml's C loader when present: the bundled lexicons parse in milliseconds instead of a quarter second.
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 

@@ -240,8 +240,9 @@ def downgrade() -> None:
 
 # The audit log is append-only: the database itself refuses UPDATE and DELETE on it.
 _SQLITE_TRIGGERS = [
-    "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
-    "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
+    f"CREATE TRIGGER audit_log_no_{verb.lower()} BEFORE {verb} ON audit_log "
+    "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END"
+    for verb in ("UPDATE", "DELETE")
 ]
 _PG_FUNCTION = """
 CREATE OR REPLACE FUNCTION notecheck_audit_append_only() RETURNS trigger AS $$
