@@ -242,18 +242,19 @@ def stats_markdown(stats: dict[str, Any], fixed: list[str]) -> str:
     for name, (actual, target, ok) in targets_met(stats).items():
         lines.append(f"| {name} | >= {target} | {actual} | {'yes' if ok else '**no**'} |")
     lines += ["", "| | " + " | ".join(("all", *SPLITS)) + " |", "| --- |" + " ---: |" * 4]
-    rows: list[tuple[str, Any]] = [
-        ("notes", lambda s: s["notes"]),
-        ("with prohibited content", lambda s: s["with prohibited content"]),
-        *[(f"`{c}`", (lambda c: lambda s: s["categories"][c])(c)) for c in PROHIBITED_CATEGORIES],
-        ("hard negatives", lambda s: s["hard negatives"]),
-        ("with PII", lambda s: s["with PII"]),
-        *[(f"PII `{p}`", (lambda p: lambda s: s["pii"].get(p, 0))(p)) for p in PII_CATEGORIES],
-        *[(f"quality `{q}`", (lambda q: lambda s: s["quality"].get(q, 0))(q)) for q in LABEL_QUALITY],
-        *[(f"element `{e}` absent", (lambda e: lambda s: s["elements absent"][e])(e)) for e in ELEMENTS],
-    ]
-    for label, get in rows:
-        lines.append(f"| {label} | " + " | ".join(str(get(stats[s])) for s in ("all", *SPLITS)) + " |")
+
+    def row(label: str, values: list[Any]) -> str:
+        return f"| {label} | " + " | ".join(str(v) for v in values) + " |"
+
+    columns = [stats[s] for s in ("all", *SPLITS)]
+    lines.append(row("notes", [c["notes"] for c in columns]))
+    lines.append(row("with prohibited content", [c["with prohibited content"] for c in columns]))
+    lines += [row(f"`{k}`", [c["categories"][k] for c in columns]) for k in PROHIBITED_CATEGORIES]
+    lines.append(row("hard negatives", [c["hard negatives"] for c in columns]))
+    lines.append(row("with PII", [c["with PII"] for c in columns]))
+    lines += [row(f"PII `{k}`", [c["pii"].get(k, 0) for c in columns]) for k in PII_CATEGORIES]
+    lines += [row(f"quality `{k}`", [c["quality"].get(k, 0) for c in columns]) for k in LABEL_QUALITY]
+    lines += [row(f"element `{k}` absent", [c["elements absent"][k] for c in columns]) for k in ELEMENTS]
     lines += ["", f"Label fixes applied from `label_fixes.json`: {len(fixed)}.", "", README_END]
     return "\n".join(lines)
 
