@@ -12,7 +12,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from notecheck.errors import ConfigError
 from notecheck.report import ELEMENTS, PII_CATEGORIES, PROHIBITED_CATEGORIES, QUALITY_CATEGORIES
@@ -29,8 +29,15 @@ class Cited(_Strict):
     ref: str = Field(description="seed file this rule or limit comes from")
 
 
+def _off_is_not_false(value: Any) -> Any:
+    """YAML 1.1 reads a bare `off` as false; in a severity it can only mean "off"."""
+    return "off" if value is False else value
+
+
 class CategoryRule(Cited):
     severity: Level
+
+    _severity = field_validator("severity", mode="before")(_off_is_not_false)
 
 
 class ElementRule(Cited):
@@ -74,6 +81,8 @@ class Caseload(_Strict):
 
 class RuleOverride(Cited):
     severity: Level
+
+    _severity = field_validator("severity", mode="before")(_off_is_not_false)
 
 
 class Policy(_Strict):
