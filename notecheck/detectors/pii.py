@@ -32,10 +32,15 @@ class PiiDetector:
     def __init__(self, engine: SharedParseNlpEngine, lexicons: Lexicons):
         spec = lexicons.pii
         registry = RecognizerRegistry(supported_languages=["en"])
-        for name in spec.builtin:
-            if name not in BUILTIN:
-                raise ConfigError(f"pii.yaml: unknown builtin recognizer '{name}'; choose from {sorted(BUILTIN)}")
-            registry.add_recognizer(BUILTIN[name]())
+        for builtin in spec.builtin:
+            if builtin.name not in BUILTIN:
+                raise ConfigError(
+                    f"pii.yaml: unknown builtin recognizer '{builtin.name}'; choose from {sorted(BUILTIN)}"
+                )
+            try:
+                registry.add_recognizer(BUILTIN[builtin.name](**builtin.options))
+            except TypeError as exc:
+                raise ConfigError(f"pii.yaml: bad options for {builtin.name}: {exc}") from None
         self._seeds: dict[str, str] = {}
         for recognizer_spec in spec.recognizers:
             registry.add_recognizer(YamlPatternRecognizer(recognizer_spec))
