@@ -1,10 +1,22 @@
 """The sentence classifier: finds paraphrased prohibited content that the lexicon rules miss.
 
 Trained by `make train` (notecheck/training.py) and shipped in notecheck/models/. This module only runs it.
+
+Two ways to run the same model:
+- the canonical scikit-learn pipeline in `sentence_classifier.skops` (loading it imports scikit-learn and skops,
+  about 1.5-2 s of start-up);
+- the fast path (`LinearTfidfModel`): the same vocabularies, idf weights, coefficients and sigmoid calibration
+  exported by training to `sentence_classifier.npz` + `sentence_classifier.json`, evaluated with numpy alone. It
+  reproduces scikit-learn's `word` and `char_wb` analyzers exactly; tests/test_classifier.py checks that both give
+  the same probabilities. The Checker loads the fast path when it is there.
 """
 
 from __future__ import annotations
 
+import json
+import math
+import re
+from collections import Counter
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -16,15 +28,133 @@ from notecheck.detectors import Hit
 from notecheck.matching import overlaps
 
 MODEL_FILE = "sentence_classifier.skops"
+FAST_MODEL_FILE = "sentence_classifier.npz"
+FAST_VOCAB_FILE = "sentence_classifier.json"
 SEED = "000_307c4094741002af.txt"
+_WHITE_SPACES = re.compile(r"\s\s+")
 
 
 def default_model_path() -> Path:
     return Path(str(resources.files("notecheck") / "models" / MODEL_FILE))
 
 
+# -- the numpy-only model ------------------------------------------------------------------------------------------
+class _Block:
+    """One TfidfVectorizer: analyzer, vocabulary, idf; l2-normalised tf-idf of a text as (indices, values)."""
+
+    def __init__(self, spec: dict[str, Any], idf: np.ndarray, offset: int):
+        self.analyzer = spec["analyzer"]
+        if self.analyzer not in ("word", "char_wb"):
+            raise ValueError(f"unsupported analyzer {self.analyzer!r}")
+        self.min_n, self.max_n = spec["ngram_range"]
+        self.lowercase = bool(spec["lowercase"])
+        self.sublinear = bool(spec["sublinear_tf"])
+        self.binary = bool(spec["binary"])
+        self.token_re = re.compile(spec["token_pattern"]) if self.analyzer == "word" else None
+        self.vocabulary = {term: i for i, term in enumerate(spec["terms"])}
+        self.idf = idf
+        self.offset = offset
+
+    def ngrams(self, text: str) -> list[str]:
+        if self.lowercase:
+            text = text.lower()
+        if self.analyzer == "word":
+            return self._word_ngrams(self.token_re.findall(text))  # type: ignore[union-attr]
+        return self._char_wb_ngrams(text)
+
+    def _word_ngrams(self, tokens: list[str]) -> list[str]:
+        # sklearn.feature_extraction.text._VectorizerMixin._word_ngrams
+        if self.max_n == 1:
+            return tokens
+        out = list(tokens) if self.min_n == 1 else []
+        for n in range(max(self.min_n, 2), min(self.max_n + 1, len(tokens) + 1)):
+            out.extend(" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
+        return out
+
+    def _char_wb_ngrams(self, text: str) -> list[str]:
+        # sklearn.feature_extraction.text._VectorizerMixin._char_wb_ngrams
+        text = _WHITE_SPACES.sub(" ", text)
+        out: list[str] = []
+        for word in text.split():
+            w = " " + word + " "
+            w_len = len(w)
+            for n in range(self.min_n, self.max_n + 1):
+                offset = 0
+                out.append(w[offset : offset + n])
+                while offset + n < w_len:
+                    offset += 1
+                    out.append(w[offset : offset + n])
+                if offset == 0:
+                    break
+        return out
+
+    def features(self, text: str) -> tuple[list[int], list[float]]:
+        vocabulary = self.vocabulary
+        counts = Counter(i for i in (vocabulary.get(g) for g in self.ngrams(text)) if i is not None)
+        if not counts:
+            return [], []
+        indices = sorted(counts)
+        values = []
+        for i in indices:
+            tf = 1.0 if self.binary else float(counts[i])
+            if self.sublinear:
+                tf = math.log(tf) + 1.0
+            values.append(tf * float(self.idf[i]))
+        norm = math.sqrt(sum(v * v for v in values))
+        return [i + self.offset for i in indices], [v / norm for v in values]
+
+
+class LinearTfidfModel:
+    """TF-IDF blocks -> one linear score per category -> sigmoid calibration; `predict_proba` like the pipeline."""
+
+    def __init__(self, config: dict[str, Any], arrays: dict[str, np.ndarray]):
+        self.blocks = []
+        offset = 0
+        for spec in config["blocks"]:
+            idf = np.asarray(arrays[f"idf_{spec['name']}"], dtype=np.float64)
+            self.blocks.append(_Block(spec, idf, offset))
+            offset += len(idf)
+        self.coef_t = np.ascontiguousarray(np.asarray(arrays["coef"], dtype=np.float64).T)  # (features, categories)
+        if self.coef_t.shape[0] != offset:
+            raise ValueError("model arrays do not match the vocabularies")
+        self.intercept = np.asarray(arrays["intercept"], dtype=np.float64)
+        self.sig_a = np.asarray(arrays["sig_a"], dtype=np.float64)
+        self.sig_b = np.asarray(arrays["sig_b"], dtype=np.float64)
+        self.categories: list[str] = list(config["categories"])
+        self.messages: dict[str, str] = dict(config.get("messages", {}))
+
+    @classmethod
+    def load(cls, npz_path: Path, json_path: Path | None = None) -> LinearTfidfModel:
+        json_path = json_path or npz_path.with_suffix(".json")
+        config = json.loads(json_path.read_text(encoding="utf-8"))
+        with np.load(npz_path, allow_pickle=False) as data:
+            arrays = {k: data[k] for k in data.files}
+        return cls(config, arrays)
+
+    def decision_function(self, texts: list[str]) -> np.ndarray:
+        scores = np.empty((len(texts), len(self.intercept)))
+        for row, text in enumerate(texts):
+            indices: list[int] = []
+            values: list[float] = []
+            for block in self.blocks:
+                i, v = block.features(text)
+                indices += i
+                values += v
+            if indices:
+                scores[row] = np.asarray(values) @ self.coef_t[indices] + self.intercept
+            else:
+                scores[row] = self.intercept
+        return scores
+
+    def predict_proba(self, texts: list[str]) -> np.ndarray:
+        z = self.sig_a * self.decision_function(texts) + self.sig_b
+        return 1.0 / (1.0 + np.exp(z))  # scipy.special.expit(-(a*T + b)), as sklearn's _SigmoidCalibration
+
+
+# -- the classifier the Checker uses ---------------------------------------------------------------------------------
 class SentenceClassifier:
-    """Wraps a fitted scikit-learn pipeline: sentence text -> probability per prohibited category."""
+    """Wraps a fitted model (a scikit-learn pipeline or a LinearTfidfModel): sentence text -> probability per
+    prohibited category."""
 
     def __init__(self, pipeline: Any, categories: list[str], messages: dict[str, str] | None = None):
         self.pipeline = pipeline
@@ -77,12 +207,28 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def load_classifier(spec: bool | str = True) -> SentenceClassifier | None:
-    """Load the bundled model (spec=True) or a model file; None when no model has been trained yet."""
-    path = default_model_path() if spec is True else Path(str(spec))
-    if not path.exists():
-        return None
-    import skops.io as sio  # deferred: scikit-learn is only imported when a model exists
+def _load_skops(path: Path) -> SentenceClassifier:
+    import skops.io as sio  # deferred: scikit-learn is only imported for the canonical artifact
 
     bundle = sio.load(path, trusted=sio.get_untrusted_types(file=path))
     return SentenceClassifier(bundle["pipeline"], list(bundle["categories"]), dict(bundle.get("messages", {})))
+
+
+def _load_fast(path: Path) -> SentenceClassifier:
+    model = LinearTfidfModel.load(path)
+    return SentenceClassifier(model, model.categories, model.messages)
+
+
+def load_classifier(spec: bool | str | Path = True) -> SentenceClassifier | None:
+    """Load the bundled model (spec=True: the numpy fast path when exported, else the .skops file) or a model file
+    (`.skops` for the scikit-learn pipeline, `.npz` for the fast path); None when no model has been trained yet."""
+    if spec is True:
+        canonical = default_model_path()
+        fast = canonical.with_name(FAST_MODEL_FILE)
+        if fast.exists() and fast.with_name(FAST_VOCAB_FILE).exists():
+            return _load_fast(fast)
+        return _load_skops(canonical) if canonical.exists() else None
+    path = Path(str(spec))
+    if not path.exists():
+        return None
+    return _load_fast(path) if path.suffix == ".npz" else _load_skops(path)

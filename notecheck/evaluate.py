@@ -78,9 +78,7 @@ def set_metrics(ids: Sequence[str], truth: Sequence[set[str]], predicted: Sequen
     return out
 
 
-def prohibited_metrics(
-    records: Sequence[dict[str, Any]], predicted: Sequence[set[str]]
-) -> dict[str, Any]:  # fmt: skip
+def prohibited_metrics(records: Sequence[dict[str, Any]], predicted: Sequence[set[str]]) -> dict[str, Any]:
     """Per-category and note-level ("any prohibited content") metrics, plus hard-negative false alarms."""
     ids = [r["id"] for r in records]
     truth = [set(r["labels"].get("prohibited", [])) for r in records]
@@ -134,8 +132,11 @@ def pii_metrics(records: Sequence[dict[str, Any]], reports: Sequence[Report]) ->
         t: {**prf(c["tp"], c["fp"], c["fn"]), "misses": c["misses"], "false_alarms": c["false_alarms"]}
         for t, c in counts.items()
     }
-    overall = prf(sum(c["tp"] for c in counts.values()), sum(c["fp"] for c in counts.values()),
-                  sum(c["fn"] for c in counts.values()))  # fmt: skip
+    overall = prf(
+        sum(c["tp"] for c in counts.values()),
+        sum(c["fp"] for c in counts.values()),
+        sum(c["fn"] for c in counts.values()),
+    )
     return {"types": types, "overall": overall}
 
 
@@ -210,30 +211,49 @@ def _f(x: float) -> str:
 def render_text(result: dict[str, Any], console: Console) -> None:
     """Rich tables: prohibited categories, hard negatives, PII, elements, quality."""
     prohibited = result["prohibited"]
-    console.print(f"[bold]{result.get('file', 'evaluation')}[/bold]: {result['notes']} notes, "
-                  f"policy {result.get('policy', '?')}")  # fmt: skip
+    console.print(
+        f"[bold]{result.get('file', 'evaluation')}[/bold]: {result['notes']} notes, policy {result.get('policy', '?')}"
+    )
 
     table = Table(title="Prohibited content (note level)")
     for column in ("category", "support", "precision", "recall", "F1", "missed", "false alarms"):
         table.add_column(column, justify="right" if column in ("support", "precision", "recall", "F1") else "left")
     for name, m in prohibited["categories"].items():
-        table.add_row(name, str(m["support"]), _f(m["precision"]), _f(m["recall"]), _f(m["f1"]),
-                      _ids(m["misses"]), _ids(m["false_alarms"]))  # fmt: skip
+        table.add_row(
+            name,
+            str(m["support"]),
+            _f(m["precision"]),
+            _f(m["recall"]),
+            _f(m["f1"]),
+            _ids(m["misses"]),
+            _ids(m["false_alarms"]),
+        )
     n = prohibited["note_level"]
-    table.add_row("[bold]any prohibited[/bold]", str(n["support"]), _f(n["precision"]), _f(n["recall"]),
-                  _f(n["f1"]), _ids(n["misses"]), _ids(n["false_alarms"]), end_section=True)  # fmt: skip
+    table.add_row(
+        "[bold]any prohibited[/bold]",
+        str(n["support"]),
+        _f(n["precision"]),
+        _f(n["recall"]),
+        _f(n["f1"]),
+        _ids(n["misses"]),
+        _ids(n["false_alarms"]),
+        end_section=True,
+    )
     console.print(table)
     hard = prohibited["hard_negatives"]
-    console.print(f"Hard negatives flagged: {hard['flagged']}/{hard['notes']} ({hard['rate']:.1%})"
-                  + (f"  {_ids(hard['flagged_ids'])}" if hard["flagged_ids"] else ""))  # fmt: skip
+    console.print(
+        f"Hard negatives flagged: {hard['flagged']}/{hard['notes']} ({hard['rate']:.1%})"
+        + (f"  {_ids(hard['flagged_ids'])}" if hard["flagged_ids"] else "")
+    )
 
     table = Table(title="PII (span level)")
     for column in ("type", "support", "precision", "recall", "missed", "false alarms"):
         table.add_column(column, justify="right" if column in ("support", "precision", "recall") else "left")
     for name, m in result["pii"]["types"].items():
         if m["support"] or m["fp"]:
-            table.add_row(name, str(m["support"]), _f(m["precision"]), _f(m["recall"]),
-                          _ids(m["misses"]), _ids(m["false_alarms"]))  # fmt: skip
+            table.add_row(
+                name, str(m["support"]), _f(m["precision"]), _f(m["recall"]), _ids(m["misses"]), _ids(m["false_alarms"])
+            )
     o = result["pii"]["overall"]
     table.add_row("[bold]all[/bold]", str(o["support"]), _f(o["precision"]), _f(o["recall"]), "", "")
     console.print(table)
@@ -249,8 +269,9 @@ def render_text(result: dict[str, Any], console: Console) -> None:
     for column in ("category", "support", "precision", "recall", "missed", "false alarms"):
         table.add_column(column, justify="right" if column in ("support", "precision", "recall") else "left")
     for name, m in result["quality"]["categories"].items():
-        table.add_row(name, str(m["support"]), _f(m["precision"]), _f(m["recall"]),
-                      _ids(m["misses"]), _ids(m["false_alarms"]))  # fmt: skip
+        table.add_row(
+            name, str(m["support"]), _f(m["precision"]), _f(m["recall"]), _ids(m["misses"]), _ids(m["false_alarms"])
+        )
     o = result["quality"]["overall"]
     table.add_row("[bold]all[/bold]", str(o["support"]), _f(o["precision"]), _f(o["recall"]), "", "")
     console.print(table)

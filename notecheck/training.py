@@ -1,0 +1,420 @@
+"""Train the sentence classifier (`python -m notecheck.training`, `make train`).
+
+Sentences are made with the checker's own tokenizer and sentencizer (`notecheck.nlp.load_nlp()`), so training and
+checking cut notes the same way. A sentence is labeled with a category when it overlaps an evidence quote of that
+category (data/README.md). Features: TF-IDF word 1-2grams and char_wb 2-5grams; model: one calibrated linear SVM per
+category (one-vs-rest, sigmoid calibration on cross-validated scores). Training reads data/train.jsonl only; the
+threshold of the combination with the rules is chosen on data/dev.jsonl; data/test.jsonl is only reported.
+
+Writes, in notecheck/models/:
+- sentence_classifier.skops: the canonical artifact, the fitted scikit-learn pipeline in the bundle format
+  `notecheck.classifier.load_classifier` reads ({"pipeline", "categories", "messages"}), saved with skops;
+- sentence_classifier.npz + sentence_classifier.json: the same model as plain arrays and vocabularies, which
+  notecheck.classifier evaluates with numpy alone (no scikit-learn import at check time);
+- README.md: the model card (data hashes, metrics on dev and test, rules vs model vs both).
+
+Example: python -m notecheck.training --threshold 0.5
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import json
+import sys
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from notecheck.classifier import FAST_MODEL_FILE, FAST_VOCAB_FILE, MODEL_FILE, SentenceClassifier
+from notecheck.report import PROHIBITED_CATEGORIES
+
+SEED = 1729
+CATEGORIES = list(PROHIBITED_CATEGORIES)
+WORD_NGRAMS = (1, 2)
+CHAR_NGRAMS = (2, 5)
+MIN_DF = 2
+SVM_C = 0.5
+CV_FOLDS = 5
+MODELS_DIR = Path(__file__).parent / "models"
+MESSAGES = {
+    c: f"This sentence appears to convey {c.replace('_', ' ')} information, which must not be recorded in the "
+    "case file."
+    for c in CATEGORIES
+}
+
+
+# -- data --------------------------------------------------------------------------------------------------------------
+@dataclass
+class Sentences:
+    texts: list[str]
+    labels: np.ndarray  # (n, len(CATEGORIES)) of 0/1
+    note_ids: list[str]
+
+
+def quote_spans(text: str, quote: str) -> list[tuple[int, int]]:
+    spans, start = [], text.find(quote)
+    while start != -1:
+        spans.append((start, start + len(quote)))
+        start = text.find(quote, start + 1)
+    return spans
+
+
+def sentence_spans(nlp: Any, text: str) -> list[tuple[int, int]]:
+    """The sentences the checker classifies: the same tokenizer and sentencizer, blank sentences dropped."""
+    return [(s.start_char, s.end_char) for s in nlp(text).sents if s.text.strip()]
+
+
+def make_sentences(records: Sequence[dict[str, Any]], nlp: Any) -> Sentences:
+    texts, rows, ids = [], [], []
+    for record in records:
+        text = record["text"]
+        evidence = [
+            (CATEGORIES.index(e["category"]), a, b)
+            for e in record["labels"].get("evidence", [])
+            for a, b in quote_spans(text, e["quote"])
+        ]
+        for start, end in sentence_spans(nlp, text):
+            row = np.zeros(len(CATEGORIES), dtype=np.int64)
+            for index, a, b in evidence:
+                if a < end and start < b:
+                    row[index] = 1
+            texts.append(text[start:end])
+            rows.append(row)
+            ids.append(record["id"])
+    return Sentences(texts, np.array(rows).reshape(-1, len(CATEGORIES)), ids)
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    with path.open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# -- model -------------------------------------------------------------------------------------------------------------
+def build_pipeline() -> Any:
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.model_selection import StratifiedKFold
+    from sklearn.multiclass import OneVsRestClassifier
+    from sklearn.pipeline import FeatureUnion, Pipeline
+    from sklearn.svm import LinearSVC
+
+    features = FeatureUnion(
+        [
+            ("word", TfidfVectorizer(ngram_range=WORD_NGRAMS, min_df=MIN_DF, sublinear_tf=True, lowercase=True)),
+            (
+                "char",
+                TfidfVectorizer(
+                    analyzer="char_wb", ngram_range=CHAR_NGRAMS, min_df=MIN_DF, sublinear_tf=True, lowercase=True
+                ),
+            ),
+        ]
+    )
+    svm = LinearSVC(C=SVM_C, class_weight="balanced", random_state=SEED, max_iter=20000)
+    calibrated = CalibratedClassifierCV(
+        svm, method="sigmoid", cv=StratifiedKFold(CV_FOLDS, shuffle=True, random_state=SEED), ensemble=False
+    )
+    return Pipeline([("features", features), ("clf", OneVsRestClassifier(calibrated))])
+
+
+def fit(sentences: Sentences) -> Any:
+    pipeline = build_pipeline()
+    pipeline.fit(sentences.texts, sentences.labels)
+    for _, vectorizer in pipeline.named_steps["features"].transformer_list:
+        vectorizer.stop_words_ = None  # the terms min_df dropped: only for introspection, and most of the file size
+    return pipeline
+
+
+def export_fast(pipeline: Any, directory: Path, *, source_sha256: str) -> None:
+    """Write the fitted pipeline as arrays (npz, no pickle) and vocabularies (JSON) for the numpy-only fast path."""
+    union = pipeline.named_steps["features"]
+    vectorizers = dict(union.transformer_list)
+    config: dict[str, Any] = {
+        "blocks": [],
+        "categories": CATEGORIES,
+        "messages": MESSAGES,
+        "skops_sha256": source_sha256,
+    }
+    arrays: dict[str, np.ndarray] = {}
+    for name in ("word", "char"):
+        v = vectorizers[name]
+        if v.strip_accents or v.stop_words or v.preprocessor or v.tokenizer or not v.use_idf or v.norm != "l2":
+            raise ValueError(f"the fast path does not reproduce vectorizer '{name}' settings")
+        terms = [""] * len(v.vocabulary_)
+        for term, index in v.vocabulary_.items():
+            terms[index] = term
+        config["blocks"].append(
+            {
+                "name": name,
+                "analyzer": v.analyzer,
+                "ngram_range": list(v.ngram_range),
+                "lowercase": v.lowercase,
+                "token_pattern": v.token_pattern,
+                "sublinear_tf": v.sublinear_tf,
+                "binary": v.binary,
+                "terms": terms,
+            }
+        )
+        arrays[f"idf_{name}"] = np.asarray(v.idf_, dtype=np.float64)
+    coef, intercept, sig_a, sig_b = [], [], [], []
+    for estimator in pipeline.named_steps["clf"].estimators_:
+        (calibrated,) = estimator.calibrated_classifiers_
+        (calibrator,) = calibrated.calibrators
+        coef.append(np.asarray(calibrated.estimator.coef_, dtype=np.float64).ravel())
+        intercept.append(float(np.ravel(calibrated.estimator.intercept_)[0]))
+        sig_a.append(float(calibrator.a_))
+        sig_b.append(float(calibrator.b_))
+    arrays.update(coef=np.vstack(coef), intercept=np.array(intercept), sig_a=np.array(sig_a), sig_b=np.array(sig_b))
+    np.savez_compressed(directory / FAST_MODEL_FILE, **arrays)
+    (directory / FAST_VOCAB_FILE).write_text(json.dumps(config, ensure_ascii=False), encoding="utf-8")
+
+
+def save(pipeline: Any, directory: Path) -> Path:
+    import skops.io as sio
+
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / MODEL_FILE
+    bundle = {"pipeline": pipeline, "categories": CATEGORIES, "messages": MESSAGES}
+    sio.dump(bundle, path, compression=zipfile.ZIP_DEFLATED, compresslevel=9)
+    export_fast(pipeline, directory, source_sha256=sha256(path))
+    return path
+
+
+# -- evaluation: rules alone, model alone, both ----------------------------------------------------------------------
+def model_categories(classifier: SentenceClassifier, docs: list[Any], threshold: float) -> list[set[str]]:
+    out = []
+    for _spans, probabilities in classifier.predict_docs(docs):
+        hit = probabilities >= threshold if len(probabilities) else np.zeros((0, len(CATEGORIES)), dtype=bool)
+        out.append({c for i, c in enumerate(classifier.categories) if hit[:, i].any()})
+    return out
+
+
+def compare(records: list[dict[str, Any]], classifier: SentenceClassifier, threshold: float) -> dict[str, Any]:
+    """Note-level prohibited metrics of the rules alone, the model alone and the checker with both."""
+    from notecheck.checker import Checker
+    from notecheck.evaluate import note_of, predicted_categories, prohibited_metrics
+    from notecheck.policy import load_policy
+
+    rules = Checker(classifier=False)
+    both = Checker(classifier=False)
+    both.classifier = classifier
+    both.policy = load_policy("default", frozenset(both.rule_ids())).model_copy(
+        update={"classifier_threshold": threshold}
+    )
+    notes = [note_of(r) for r in records]
+    rule_sets = [predicted_categories(r) for r in rules.check_many(notes)]
+    both_sets = [predicted_categories(r) for r in both.check_many(notes)]
+    docs = list(rules.nlp.pipe([r["text"] for r in records]))
+    model_sets = model_categories(classifier, docs, threshold)
+    return {
+        "rules": prohibited_metrics(records, rule_sets),
+        "model": prohibited_metrics(records, model_sets),
+        "both": prohibited_metrics(records, both_sets),
+    }
+
+
+def sentence_metrics(classifier: SentenceClassifier, sentences: Sentences, threshold: float) -> dict[str, Any]:
+    from notecheck.evaluate import prf
+
+    probabilities = classifier.predict_sentences(sentences.texts)
+    predicted = probabilities >= threshold
+    out = {}
+    for i, c in enumerate(CATEGORIES):
+        truth = sentences.labels[:, i] == 1
+        out[c] = prf(
+            int((truth & predicted[:, i]).sum()),
+            int((~truth & predicted[:, i]).sum()),
+            int((truth & ~predicted[:, i]).sum()),
+        )
+    return out
+
+
+def sweep(records: list[dict[str, Any]], classifier: SentenceClassifier, thresholds: Sequence[float]) -> list[dict]:
+    rows = []
+    for t in thresholds:
+        result = compare(records, classifier, t)["both"]
+        rows.append(
+            {
+                "threshold": t,
+                "precision": result["note_level"]["precision"],
+                "recall": result["note_level"]["recall"],
+                "macro_f1": result["macro_f1"],
+                "min_category_recall": min(c["recall"] for c in result["categories"].values()),
+                "hard_negative_rate": result["hard_negatives"]["rate"],
+            }
+        )
+    return rows
+
+
+# -- model card --------------------------------------------------------------------------------------------------------
+def _row(name: str, m: dict[str, Any]) -> str:
+    return f"{m['precision']:.3f} / {m['recall']:.3f} / {m['f1']:.3f}"
+
+
+def comparison_table(result: dict[str, Any]) -> list[str]:
+    lines = [
+        "| category | support | rules alone P / R / F1 | model alone P / R / F1 | rules + model P / R / F1 |",
+        "| --- | ---: | --- | --- | --- |",
+    ]
+    for c in CATEGORIES:
+        cells = [_row(c, result[s]["categories"][c]) for s in ("rules", "model", "both")]
+        lines.append(f"| `{c}` | {result['both']['categories'][c]['support']} | " + " | ".join(cells) + " |")
+    cells = [_row("any", result[s]["note_level"]) for s in ("rules", "model", "both")]
+    lines.append(
+        f"| **any prohibited (note level)** | {result['both']['note_level']['support']} | "
+        + " | ".join(f"**{c}**" for c in cells)
+        + " |"
+    )
+    macro = [f"{result[s]['macro_f1']:.3f}" for s in ("rules", "model", "both")]
+    lines.append("| macro F1 over categories | | " + " | ".join(macro) + " |")
+    hard = [
+        f"{result[s]['hard_negatives']['flagged']}/{result[s]['hard_negatives']['notes']}"
+        for s in ("rules", "model", "both")
+    ]
+    lines.append("| hard negatives flagged | | " + " | ".join(hard) + " |")
+    return lines
+
+
+def model_card(info: dict[str, Any]) -> str:
+    lines = [
+        "# Sentence classifier: model card",
+        "",
+        "Generated by `python -m notecheck.training` (`make train`); do not edit by hand.",
+        "",
+        f"- Trained: {info['date']} with scikit-learn {info['sklearn']}, skops {info['skops']}, seed {SEED}.",
+        "- Task: does a sentence of a case note convey information of a prohibited category (CONTRACT §2)? One "
+        "calibrated linear SVM per category (one-vs-rest), features TF-IDF word 1-2grams + char_wb 2-5grams "
+        f"(min_df {MIN_DF}, sublinear tf), C={SVM_C}, class_weight=balanced, sigmoid calibration on "
+        f"{CV_FOLDS}-fold cross-validated scores.",
+        "- Sentences: the checker's own tokenizer + sentencizer (`notecheck.nlp.load_nlp()`). A sentence is "
+        "positive for a category when it overlaps an evidence quote of that category.",
+        f"- Training data: `data/train.jsonl` ({info['train_notes']} notes, {info['train_sentences']} sentences), "
+        f"SHA-256 `{info['train_sha256']}`.",
+        f"- Tuning data: `data/dev.jsonl` ({info['dev_notes']} notes), SHA-256 `{info['dev_sha256']}`; "
+        f"test data: `data/test.jsonl` ({info['test_notes']} notes), SHA-256 `{info['test_sha256']}`, used for the "
+        "figures below only.",
+        f"- Artifacts: `{MODEL_FILE}` (canonical, skops; SHA-256 `{info['skops_sha256']}`), `{FAST_MODEL_FILE}` + "
+        f"`{FAST_VOCAB_FILE}` (the same weights as arrays; `notecheck.classifier` evaluates them with numpy only, "
+        "equal to the skops pipeline within 1e-6, tests/test_classifier.py).",
+        f"- Vocabulary: {info['n_word']} word n-grams, {info['n_char']} char n-grams.",
+        f"- Operating threshold (policy `classifier_threshold`): {info['threshold']}.",
+        "",
+        "## How it is combined with the rules",
+        "",
+        "The lexicon rules run first. The classifier adds a finding for a sentence and category when its probability "
+        "reaches the policy's `classifier_threshold` and no rule already found that category in that sentence "
+        "(`SentenceClassifier.hits`).",
+        "",
+        "## Sentence-level metrics on dev (threshold as above)",
+        "",
+        "| category | support | precision | recall | F1 |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for c, m in info["dev_sentences"].items():
+        lines.append(f"| `{c}` | {m['support']} | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} |")
+    lines += [
+        "",
+        "## Threshold sweep on dev (rules + model, note level)",
+        "",
+        "| threshold | precision | recall | macro F1 | lowest category recall | hard negatives flagged |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for row in info["sweep"]:
+        lines.append(
+            f"| {row['threshold']:.2f} | {row['precision']:.3f} | {row['recall']:.3f} | "
+            f"{row['macro_f1']:.3f} | {row['min_category_recall']:.3f} | {row['hard_negative_rate']:.1%} |"
+        )
+    for split in ("dev", "test"):
+        lines += ["", f"## {split.upper()}: rules alone vs model alone vs both (note level, P / R / F1)", ""]
+        lines += comparison_table(info[f"{split}_compare"])
+    lines += [
+        "",
+        "## Limits",
+        "",
+        "- Trained on a few hundred notes from three writers; categories have 20-40 training notes each. Treat it as "
+        "a second opinion behind the rules, not as the primary detector.",
+        "- Sentence-level: information spread over two sentences, or conveyed only by a title, is not seen.",
+        "- Not trained to find PII, elements or quality.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+# -- main --------------------------------------------------------------------------------------------------------------
+def train(data_dir: Path, out_dir: Path, threshold: float, *, card: bool = True) -> dict[str, Any]:
+    import sklearn
+    import skops
+
+    from notecheck.classifier import load_classifier
+    from notecheck.nlp import load_nlp
+
+    nlp = load_nlp()
+    train_records = read_jsonl(data_dir / "train.jsonl")
+    sentences = make_sentences(train_records, nlp)
+    pipeline = fit(sentences)
+    path = save(pipeline, out_dir)
+    info: dict[str, Any] = {
+        "date": dt.date.today().isoformat(),
+        "sklearn": sklearn.__version__,
+        "skops": skops.__version__,
+        "threshold": threshold,
+        "train_notes": len(train_records),
+        "train_sentences": len(sentences.texts),
+        "skops_sha256": sha256(path),
+        "n_word": len(pipeline.named_steps["features"].transformer_list[0][1].vocabulary_),
+        "n_char": len(pipeline.named_steps["features"].transformer_list[1][1].vocabulary_),
+    }
+    for split in ("train", "dev", "test"):
+        info[f"{split}_sha256"] = sha256(data_dir / f"{split}.jsonl")
+    if not card:
+        return info
+    classifier = load_classifier(out_dir / FAST_MODEL_FILE)
+    assert classifier is not None
+    dev = read_jsonl(data_dir / "dev.jsonl")
+    test = read_jsonl(data_dir / "test.jsonl")
+    info["dev_notes"], info["test_notes"] = len(dev), len(test)
+    info["dev_sentences"] = sentence_metrics(classifier, make_sentences(dev, nlp), threshold)
+    info["sweep"] = sweep(dev, classifier, [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9])
+    info["dev_compare"] = compare(dev, classifier, threshold)
+    info["test_compare"] = compare(test, classifier, threshold)
+    (out_dir / "README.md").write_text(model_card(info), encoding="utf-8")
+    return info
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m notecheck.training", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", default="data", help="directory with train/dev/test.jsonl (default: data)")
+    parser.add_argument("--out", default=str(MODELS_DIR), help="where to write the model files")
+    parser.add_argument("--threshold", type=float, default=None, help="operating threshold (default: the policy's)")
+    parser.add_argument("--no-card", action="store_true", help="train and save only, skip the evaluation")
+    args = parser.parse_args(argv)
+    threshold = args.threshold
+    if threshold is None:
+        from notecheck.policy import load_policy
+
+        threshold = load_policy("default").classifier_threshold
+    info = train(Path(args.data), Path(args.out), threshold, card=not args.no_card)
+    print(f"trained on {info['train_notes']} notes / {info['train_sentences']} sentences -> {args.out}")
+    for split in ("dev",):  # test figures go to the model card only
+        if f"{split}_compare" in info:
+            for system in ("rules", "model", "both"):
+                m = info[f"{split}_compare"][system]
+                print(
+                    f"  {split:4} {system:5} note P {m['note_level']['precision']:.3f} "
+                    f"R {m['note_level']['recall']:.3f}  macro F1 {m['macro_f1']:.3f}  "
+                    f"hard negatives {m['hard_negatives']['rate']:.1%}"
+                )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
