@@ -15,6 +15,7 @@ cannot make the server hash on every request. The cache is bounded (`key_cache_s
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 import time
 from collections import OrderedDict
@@ -24,12 +25,14 @@ from typing import Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 from api.problems import Problem
 from notecheck.keys import ALL_OFFICES, verify_key
 from notecheck.store.db import Database
 
+log = logging.getLogger("notecheck.api")
 SCOPE_KEY = "notecheck.services"
 ROLES = ("checker", "reviewer", "admin")
 BEARER = {"WWW-Authenticate": 'Bearer realm="notecheck"'}
@@ -129,7 +132,11 @@ async def authenticate(request: Request, credentials: HTTPAuthorizationCredentia
     found, principal = verifier.cached(key)
     state.metrics.key_cache.labels(result="hit" if found else "miss").inc()
     if not found:
-        principal = await run_in_threadpool(verifier.verify, key)
+        try:
+            principal = await run_in_threadpool(verifier.verify, key)
+        except SQLAlchemyError as exc:
+            log.error("could not verify an API key (%s)", type(exc).__name__)
+            raise Problem(503, "Keys cannot be checked right now; try again shortly.") from None
     if principal is None:
         state.metrics.auth_failures.labels(reason="invalid").inc()
         raise _unauthorized("The API key is not valid (unknown, revoked or mistyped).")
