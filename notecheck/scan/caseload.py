@@ -1,0 +1,318 @@
+"""Caseload checks across a scan's notes, run after the per-note pass from what the database holds (no note text).
+
+Per client (`client_id`), with a note's day being its `contact_date`, else the date of `entered_at`:
+
+- contact gaps (`timeliness`/`contact_gap`, policy `caseload.contact_gap`): a note counts as a contact when its
+  contact_method element is present; when `letter_counts_as_contact` is false, a note whose only methods are a
+  letter or mail does not count. Between consecutive contacts (up to the client's exit, when known) the gap may not
+  exceed the interval: `days`, or `program_days[keyword]` when the keyword appears in the later note's program
+  (e.g. `veteran: 30`). The finding goes on the contact that ends the gap. A gap still open at the client's exit, or
+  at the end of the scanned data (the latest day in the scan, or `as_of`), goes on the last contact.
+- youth follow-up (`timeliness`/`missed_follow_up`, policy `caseload.missed_follow_up`): a client exits on the
+  latest `exit_date` given on any of their notes (an extra input column; map another name with
+  `--map exit_date=COLUMN`). For clients whose program contains one of `programs` (e.g. "youth"), month m of
+  `months_after_exit` needs a contact between exit + (m-1) months (exclusive) and exit + m months + `grace_days`.
+  Months whose window ends after the end of the data are not yet due. The finding goes on the client's exit note
+  (their last note on or before the exit date).
+- cloned notes (`quality`/`cloned`, policy `caseload.cloned`): near-duplicates among a client's notes and among a
+  staff member's notes, by MinHash LSH over word 3-shingles (signatures computed during the scan; estimated Jaccard
+  similarity at least `similarity`). The later note (by day, then input row) is the copy and gets the finding,
+  naming the note it copies. Notes under 8 shingles are too short to call copies.
+
+Late entries are per-note findings already (`timeliness`/`late_entry`, from the checker).
+
+The findings are written to `findings` like the checker's (note-level: no offsets), with fingerprints made from
+stable facts (the other note's id, the exit date and month), and the affected notes' decision (and, for `cloned`,
+score, by the policy's `quality.cloned.weight`) is updated by the contract's rule. All of it is one transaction.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from sqlalchemy import and_, case, delete, func, select, update
+
+from notecheck.fingerprint import fingerprint
+from notecheck.policy import Policy
+from notecheck.scan.models import ScanNote
+from notecheck.scan.rows import NUM_PERM, load_signature
+from notecheck.store import Database, FindingRow, NoteResult
+
+CONTACT_GAP_RULE = "timeliness.contact_gap.interval"
+FOLLOW_UP_RULE = "timeliness.missed_follow_up.schedule"
+CLONED_RULE = "quality.cloned.minhash"
+CASELOAD_RULES = (CONTACT_GAP_RULE, FOLLOW_UP_RULE, CLONED_RULE)
+FLUSH_EVERY = 1000
+
+
+@dataclass
+class CaseNote:
+    pk: int
+    note_id: str
+    client_id: str | None
+    staff: str | None
+    office: str | None
+    program: str | None
+    day: dt.date | None
+    contact: str
+    exit_date: dt.date | None
+    row: int
+    minhash: bytes | None = None
+
+
+@dataclass
+class NewFinding:
+    note: CaseNote
+    kind: str
+    category: str
+    rule: str
+    severity: str
+    message: str
+    ref: str
+    material: str
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def _day(contact_date: dt.datetime | dt.date | None, entered_at: dt.datetime | None) -> dt.date | None:
+    value = contact_date or entered_at
+    if value is None:
+        return None
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
+def _order(note: CaseNote) -> tuple[dt.date, int]:
+    return (note.day or dt.date.min, note.row)
+
+
+class CaseloadChecker:
+    def __init__(self, policy: Policy, as_of: dt.date | None):
+        self.policy, self.as_of = policy, as_of
+        caseload = policy.caseload
+        self.gap = caseload.contact_gap if caseload.contact_gap and caseload.contact_gap.severity != "off" else None
+        follow = caseload.missed_follow_up
+        self.follow = follow if follow and follow.severity != "off" else None
+        self.cloned = caseload.cloned if caseload.cloned and caseload.cloned.severity != "off" else None
+        self.letters_count = caseload.contact_gap.letter_counts_as_contact if caseload.contact_gap else True
+        self._lsh_params: tuple[int, int] | None = None
+
+    # -- contacts ---------------------------------------------------------------------------------------------
+    def is_contact(self, note: CaseNote) -> bool:
+        return note.day is not None and (note.contact == "other" or (note.contact == "letter" and self.letters_count))
+
+    def interval(self, program: str | None) -> int:
+        assert self.gap is not None
+        lowered = (program or "").lower()
+        matches = [days for keyword, days in self.gap.program_days.items() if keyword.lower() in lowered]
+        return min(matches) if matches else self.gap.days
+
+    def client(self, notes: list[CaseNote]) -> Iterator[NewFinding]:
+        """Contact gaps and missed follow-ups of one client's notes."""
+        notes = sorted(notes, key=_order)
+        exits = [n.exit_date for n in notes if n.exit_date]
+        exit_date = max(exits) if exits else None
+        contacts = [n for n in notes if self.is_contact(n)]
+        if self.gap is not None:
+            yield from self._gaps([c for c in contacts if exit_date is None or c.day <= exit_date], exit_date)  # type: ignore[operator]
+        if self.follow is not None and exit_date is not None:
+            programs = " ".join((n.program or "").lower() for n in notes)
+            if any(keyword.lower() in programs for keyword in self.follow.programs):
+                yield from self._follow_ups(notes, contacts, exit_date)
+
+    def _gaps(self, contacts: list[CaseNote], exit_date: dt.date | None) -> Iterator[NewFinding]:
+        assert self.gap is not None
+        for before, after in itertools.pairwise(contacts):
+            gap, limit = (after.day - before.day).days, self.interval(after.program)  # type: ignore[operator]
+            if gap > limit:
+                yield NewFinding(
+                    after, "timeliness", "contact_gap", CONTACT_GAP_RULE, self.gap.severity,
+                    f"{gap} days without a contact before this one (previous: note {before.note_id} on "
+                    f"{before.day}); the policy allows {limit}.",
+                    self.gap.ref, f"after:{before.note_id}",
+                )  # fmt: skip
+        if not contacts:
+            return
+        last = contacts[-1]
+        end = min(d for d in (exit_date, self.as_of) if d is not None) if (exit_date or self.as_of) else None
+        limit = self.interval(last.program)
+        if end is not None and (end - last.day).days > limit:  # type: ignore[operator]
+            until = f"the exit on {exit_date}" if end == exit_date else f"the end of the scanned data ({end})"
+            yield NewFinding(
+                last, "timeliness", "contact_gap", CONTACT_GAP_RULE, self.gap.severity,
+                f"No contact in the {(end - last.day).days} days from this one to {until}; "  # type: ignore[operator]
+                f"the policy allows {limit}.",
+                self.gap.ref, "open-gap",
+            )  # fmt: skip
+
+    def _follow_ups(self, notes: list[CaseNote], contacts: list[CaseNote], exit_date: dt.date) -> Iterator[NewFinding]:
+        assert self.follow is not None
+        before_exit = [n for n in notes if n.day is not None and n.day <= exit_date]
+        anchor = before_exit[-1] if before_exit else notes[0]
+        for month in self.follow.months_after_exit:
+            start = add_months(exit_date, month - 1)
+            end = add_months(exit_date, month) + dt.timedelta(days=self.follow.grace_days)
+            if self.as_of is None or end > self.as_of:
+                continue  # not yet due
+            if any(start < c.day <= end for c in contacts):  # type: ignore[operator]
+                continue
+            yield NewFinding(
+                anchor, "timeliness", "missed_follow_up", FOLLOW_UP_RULE, self.follow.severity,
+                f"No follow-up contact in month {month} after the exit on {exit_date} "
+                f"(from {start + dt.timedelta(days=1)} to {end}).",
+                self.follow.ref, f"exit:{exit_date}:month:{month}",
+            )  # fmt: skip
+
+    # -- cloned notes -----------------------------------------------------------------------------------------
+    def clones(self, notes: list[CaseNote], group: str, already: set[int]) -> Iterator[NewFinding]:
+        """Later near-copies of earlier notes within one client's or one staff member's notes."""
+        from datasketch import MinHashLSH
+
+        assert self.cloned is not None
+        candidates = [n for n in notes if n.minhash]
+        if len(candidates) < 2:
+            return
+        if self._lsh_params is None:
+            probe = MinHashLSH(threshold=self.cloned.similarity, num_perm=NUM_PERM)
+            self._lsh_params = (probe.b, probe.r)
+        lsh = MinHashLSH(threshold=self.cloned.similarity, num_perm=NUM_PERM, params=self._lsh_params)
+        signatures = {}
+        by_key = {}
+        for note in sorted(candidates, key=_order):
+            signature = load_signature(note.minhash)  # type: ignore[arg-type]
+            key = str(note.pk)
+            if note.pk not in already:
+                best: tuple[float, CaseNote] | None = None
+                for other_key in lsh.query(signature):
+                    similarity = signature.jaccard(signatures[other_key])
+                    if similarity >= self.cloned.similarity and (best is None or similarity > best[0]):
+                        best = (similarity, by_key[other_key])
+                if best is not None:
+                    already.add(note.pk)
+                    similarity, original = best
+                    yield NewFinding(
+                        note, "quality", "cloned", CLONED_RULE, self.cloned.severity,
+                        f"Near-copy (about {round(similarity * 100)}% similar) of note {original.note_id} "
+                        f"of the same {group}.",
+                        self.cloned.ref, f"copy-of:{original.note_id}",
+                    )  # fmt: skip
+            lsh.insert(key, signature)
+            signatures[key], by_key[key] = signature, note
+
+
+def _stream(db: Database, scan_id: str, order, with_minhash: bool) -> Iterator[CaseNote]:  # type: ignore[no-untyped-def]
+    columns = [
+        NoteResult.id,
+        NoteResult.note_id,
+        NoteResult.client_id,
+        NoteResult.staff,
+        NoteResult.office,
+        NoteResult.program,
+        NoteResult.contact_date,
+        NoteResult.entered_at,
+        ScanNote.contact,
+        ScanNote.exit_date,
+        ScanNote.row_number,
+    ]
+    if with_minhash:
+        columns.append(ScanNote.minhash)
+    stmt = (
+        select(*columns)
+        .join(ScanNote, and_(ScanNote.scan_id == NoteResult.scan_id, ScanNote.note_id == NoteResult.note_id))
+        .where(NoteResult.scan_id == scan_id, order.is_not(None))
+        .order_by(order, ScanNote.row_number)
+    )
+    with db.engine.connect() as connection:
+        result = connection.execution_options(stream_results=True, yield_per=2000).execute(stmt)
+        for row in result:
+            yield CaseNote(
+                pk=row[0], note_id=row[1], client_id=row[2], staff=row[3], office=row[4], program=row[5],
+                day=_day(row[6], row[7]), contact=row[8], exit_date=row[9], row=row[10],
+                minhash=row[11] if with_minhash else None,
+            )  # fmt: skip
+
+
+def data_end(db: Database, scan_id: str) -> dt.date | None:
+    """The latest day in the scan's notes: the default end for open gaps and due follow-ups."""
+    with db.session() as session:
+        last_contact, last_entry = session.execute(
+            select(func.max(NoteResult.contact_date), func.max(NoteResult.entered_at)).where(
+                NoteResult.scan_id == scan_id
+            )
+        ).one()
+    days = [_day(d, None) for d in (last_contact, last_entry) if d is not None]
+    return max(days) if days else None  # type: ignore[type-var]
+
+
+def run_caseload(db: Database, scan_id: str, policy: Policy, *, as_of: dt.date | None = None, on_commit=None) -> int:  # type: ignore[no-untyped-def]
+    """Compute and store the caseload findings of a scan in one transaction; returns how many were added.
+
+    `on_commit(session)` runs inside the same transaction (the scan moves its checkpoint there)."""
+    checker = CaseloadChecker(policy, as_of or data_end(db, scan_id))
+    added = 0
+    with db.session() as session:
+        session.execute(delete(FindingRow).where(FindingRow.scan_id == scan_id, FindingRow.rule.in_(CASELOAD_RULES)))
+
+        def write(findings: Iterator[NewFinding]) -> None:
+            nonlocal added
+            for new in findings:
+                session.add(
+                    FindingRow(
+                        note_pk=new.note.pk, scan_id=scan_id, note_id=new.note.note_id, office=new.note.office,
+                        staff=new.note.staff, kind=new.kind, category=new.category, rule=new.rule,
+                        severity=new.severity, start=None, end=None, confidence=1.0, message=new.message[:1000],
+                        policy_ref=new.ref,
+                        fingerprint=fingerprint(new.kind, new.category, new.rule, new.material),
+                    )
+                )  # fmt: skip
+                added += 1
+                if added % FLUSH_EVERY == 0:
+                    session.flush()
+                    session.expunge_all()
+
+        if checker.gap or checker.follow or checker.cloned:
+            cloned: set[int] = set()
+            for _, group in itertools.groupby(_stream(db, scan_id, NoteResult.client_id, bool(checker.cloned)),
+                                              key=lambda n: n.client_id):  # fmt: skip
+                notes = list(group)
+                write(checker.client(notes))
+                if checker.cloned:
+                    write(checker.clones(notes, "client", cloned))
+            if checker.cloned:
+                for _, group in itertools.groupby(_stream(db, scan_id, NoteResult.staff, True), key=lambda n: n.staff):
+                    write(checker.clones(list(group), "staff member", cloned))
+        session.flush()
+        _apply_decisions(session, scan_id, policy)
+        if on_commit is not None:
+            on_commit(session)
+    return added
+
+
+def _apply_decisions(session, scan_id: str, policy: Policy) -> None:  # type: ignore[no-untyped-def]
+    """CONTRACT §2 on the notes that got caseload findings: block on an error, warn on a warning; cloned costs score."""
+    for severity, decisions, new in (("error", ("allow", "warn"), "block"), ("warning", ("allow",), "warn")):
+        affected = select(FindingRow.note_pk).where(
+            FindingRow.scan_id == scan_id, FindingRow.rule.in_(CASELOAD_RULES), FindingRow.severity == severity
+        )
+        session.execute(
+            update(NoteResult)
+            .where(NoteResult.scan_id == scan_id, NoteResult.decision.in_(decisions), NoteResult.id.in_(affected))
+            .values(decision=new)
+            .execution_options(synchronize_session=False)
+        )
+    quality = policy.quality.get("cloned")
+    if quality is not None and quality.severity != "off" and quality.weight:
+        cloned = select(FindingRow.note_pk).where(FindingRow.scan_id == scan_id, FindingRow.rule == CLONED_RULE)
+        session.execute(
+            update(NoteResult)
+            .where(NoteResult.scan_id == scan_id, NoteResult.id.in_(cloned))
+            .values(score=case((NoteResult.score > quality.weight, NoteResult.score - quality.weight), else_=0))
+            .execution_options(synchronize_session=False)
+        )

@@ -1,0 +1,102 @@
+"""From an input row to a checkable Note (or an input error), and the caseload features of a checked note.
+
+Validation is CONTRACT §1 (`Note.from_dict` with an id required) plus what the results database needs: ids and
+caseload strings fit their columns and hold no NUL bytes, and an `exit_date` column, when given, is an ISO date.
+Reasons name the field, never the text.
+
+Features kept for the caseload checks (the text of clean notes is not stored, so they are computed now):
+- `contact`: "other" when the note documents a contact (the contact_method element is present), "letter" when every
+  method the note names is a letter or mail, "none" when it names no contact method.
+- `minhash`: a MinHash signature (NUM_PERM uint32 values) of the note's word 3-shingles, for near-duplicate detection;
+  None for notes under MIN_SHINGLES shingles (too short to call a copy).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from notecheck.errors import InputError
+from notecheck.note import Note, parse_date
+from notecheck.report import Report
+
+ID_MAX = 200
+STRING_FIELDS = ("id", "client_id", "staff", "office", "program")
+EXIT_FIELD = "exit_date"
+NUM_PERM = 64
+SHINGLE = 3
+MIN_SHINGLES = 8
+LETTER_WORDS = frozenset({"letter", "mailed", "mail", "letters", "postcard"})
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+@dataclass
+class Validated:
+    note: Note
+    exit_date: dt.date | None
+
+
+def validate_row(data: dict[str, Any], *, max_chars: int) -> Validated:
+    """A Note ready for the checker, or InputError(field=...)."""
+    note = Note.from_dict(data, max_chars=max_chars, require_id=True)
+    for name in STRING_FIELDS:
+        value = note.id if name == "id" else getattr(note, name)
+        if value is None:
+            continue
+        if len(value) > ID_MAX:
+            raise InputError(f"'{name}' is longer than {ID_MAX} characters", field=name)
+        if "\x00" in value:
+            raise InputError(f"'{name}' contains NUL bytes", field=name)
+    if note.title and "\x00" in note.title:
+        raise InputError("'title' contains NUL bytes", field="title")
+    exit_date = parse_date(data.get(EXIT_FIELD), EXIT_FIELD)
+    return Validated(note, exit_date)
+
+
+def contact_kind(text: str, report: Report) -> str:
+    element = report.elements.get("contact_method")
+    if element is None or not element.present:
+        return "none"
+    words = {text[s.start : s.end].lower().strip() for s in element.evidence}
+    if words and words <= LETTER_WORDS:
+        return "letter"
+    return "other"
+
+
+@cache
+def _permutations() -> Any:
+    from datasketch import MinHash
+
+    return MinHash(num_perm=NUM_PERM, scheme="affine32").permutations
+
+
+def shingles(text: str) -> list[bytes]:
+    words = _WORD.findall(text.lower())
+    return list({" ".join(words[i : i + SHINGLE]).encode() for i in range(len(words) - SHINGLE + 1)})
+
+
+def signature(text: str) -> bytes | None:
+    """MinHash of the note's word shingles as bytes, or None when the note is too short to compare."""
+    from datasketch import MinHash
+
+    grams = shingles(text)
+    if len(grams) < MIN_SHINGLES:
+        return None
+    minhash = MinHash(num_perm=NUM_PERM, permutations=_permutations(), scheme="affine32")
+    minhash.update_batch(grams)
+    return minhash.hashvalues.astype("<u4").tobytes()
+
+
+def load_signature(data: bytes):  # type: ignore[no-untyped-def]
+    import numpy as np
+    from datasketch import MinHash
+
+    return MinHash(
+        num_perm=NUM_PERM,
+        permutations=_permutations(),
+        hashvalues=np.frombuffer(data, dtype="<u4"),
+        scheme="affine32",
+    )

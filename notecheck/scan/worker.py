@@ -1,0 +1,129 @@
+"""The per-process half of a scan: one Checker per process (a module global), a batch of rows in, results out.
+
+The same function serves the local process pool (the parent loads the Checker, then forks the workers, which
+inherit it) and Spark executors (the first task in a Python worker builds it, later tasks reuse it).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import datetime as dt
+import json
+import os
+import signal
+from dataclasses import dataclass
+
+from notecheck.checker import Checker
+from notecheck.errors import InputError
+from notecheck.note import Note
+from notecheck.report import Report
+from notecheck.scan.rows import contact_kind, signature, validate_row
+from notecheck.scan.sources import RawRow
+
+_CHECKER: Checker | None = None
+_CHECKER_POLICY: str | None = None
+
+
+def set_checker(checker: Checker, policy: str) -> None:
+    global _CHECKER, _CHECKER_POLICY
+    _CHECKER, _CHECKER_POLICY = checker, policy
+
+
+def get_checker(policy: str) -> Checker:
+    """The process's Checker for `policy`, built on first use."""
+    if _CHECKER is None or policy != _CHECKER_POLICY:
+        set_checker(Checker(policy=policy), policy)
+    assert _CHECKER is not None
+    return _CHECKER
+
+
+@dataclass
+class Item:
+    """One input row after checking: a note with its report and features, or an input error."""
+
+    row: int
+    note_id: str | None
+    note: Note | None = None
+    report: Report | None = None
+    line: bytes | None = None  # the report as one JSONL line
+    contact: str = "none"
+    exit_date: dt.date | None = None
+    minhash: bytes | None = None
+    field: str | None = None
+    reason: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.report is not None
+
+
+def report_line(report: Report) -> bytes:
+    return (json.dumps(report.to_dict(), ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+
+
+def check_rows(rows: list[RawRow], policy: str, *, features: bool = True, checker: Checker | None = None) -> list[Item]:
+    """Validate and check a batch; never raises for a bad row (it becomes an Item with a reason)."""
+    checker = checker or get_checker(policy)
+    items: list[Item] = []
+    valid: list[tuple[Item, Note]] = []
+    for raw in rows:
+        if raw.error is not None or raw.data is None:
+            field, reason = raw.error or (None, "unreadable row")
+            items.append(Item(raw.row, raw.note_id, field=field, reason=reason))
+            continue
+        try:
+            validated = validate_row(raw.data, max_chars=checker.policy.max_chars)
+        except InputError as exc:
+            items.append(Item(raw.row, raw.note_id, field=exc.field, reason=str(exc)))
+            continue
+        item = Item(raw.row, validated.note.id, note=validated.note, exit_date=validated.exit_date)
+        items.append(item)
+        valid.append((item, validated.note))
+    for (item, note), report in zip(valid, _check(checker, [n for _, n in valid]), strict=True):
+        if isinstance(report, Report):
+            item.report = report
+            item.line = report_line(report)
+            if features:
+                item.contact = contact_kind(note.text, report)
+                item.minhash = signature(note.text)
+        else:
+            item.note, item.field, item.reason = None, None, report
+    return items
+
+
+def _check(checker: Checker, notes: list[Note]) -> list[Report | str]:
+    """Reports in order; if the batch fails, each note alone, so one note's internal error costs only that note."""
+    if not notes:
+        return []
+    try:
+        return list(checker.check_many(notes, batch_size=len(notes)))
+    except Exception:  # noqa: BLE001 - isolate the note that fails below
+        pass
+    out: list[Report | str] = []
+    for note in notes:
+        try:
+            out.append(checker.check_note(note))
+        except InputError as exc:
+            out.append(str(exc))
+        except Exception as exc:  # noqa: BLE001 - recorded as that row's error; never the text
+            out.append(f"internal error while checking ({type(exc).__name__})")
+    return out
+
+
+def pool_initializer(parent_pid: int | None, policy: str) -> None:
+    """In each worker: die with the parent (a SIGKILLed scan leaves no orphans), leave Ctrl-C to the parent, and
+    build the Checker unless it was inherited by fork."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if parent_pid is not None:
+        try:
+            libc = ctypes.CDLL("libc.so.6", use_errno=True)
+            libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+        if os.getppid() != parent_pid:  # the parent died before prctl took effect
+            os._exit(1)
+    get_checker(policy)
+
+
+def pool_task(rows: list[RawRow], policy: str, features: bool) -> list[Item]:
+    return check_rows(rows, policy, features=features)
