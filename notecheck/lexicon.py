@@ -43,6 +43,9 @@ class ProhibitedRule(Matchers):
     severity: SeverityName = "error"
     confidence: float = Field(0.9, ge=0, le=1)
     message: str | None = None
+    # Generic wording ("diagnosed", "his meds") that takes the category of a more specific finding in the same
+    # sentence: the hit is dropped when a rule of one of these categories also fires in that sentence.
+    yields_to: tuple[Literal[PROHIBITED_CATEGORIES], ...] = ()  # type: ignore[valid-type]
     examples: tuple[str, ...] = ()
     counter_examples: tuple[str, ...] = ()
 

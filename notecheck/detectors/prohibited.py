@@ -5,6 +5,8 @@ Negated mentions are kept on purpose: "denies drug use" still records drug-use i
 
 from __future__ import annotations
 
+from bisect import bisect_right
+
 from spacy.language import Language
 from spacy.tokens import Doc
 
@@ -50,7 +52,28 @@ class ProhibitedDetector:
                 Hit("prohibited", lexicon.category, rule.id, m.start, m.end, rule.confidence,
                     rule.message or lexicon.message, lexicon.seed)
             )  # fmt: skip
-        return _merge_adjacent(hits)
+        return _merge_adjacent(self._drop_yielding(doc, hits))
+
+    def _drop_yielding(self, doc: Doc, hits: list[Hit]) -> list[Hit]:
+        """Drop hits of generic rules (`yields_to`) whose sentence has a hit of a category they yield to."""
+        yielding = [h for h in hits if self._rules[h.rule][1].yields_to]
+        if not yielding:
+            return hits
+        starts = [s.start_char for s in doc.sents]
+
+        def sentence(h: Hit) -> int:
+            return bisect_right(starts, h.start) - 1  # type: ignore[arg-type]
+
+        kept = []
+        for hit in hits:
+            yields = self._rules[hit.rule][1].yields_to
+            if yields and any(
+                o.category in yields and not self._rules[o.rule][1].yields_to and sentence(o) == sentence(hit)
+                for o in hits
+            ):
+                continue
+            kept.append(hit)
+        return kept
 
 
 def _merge_adjacent(hits: list[Hit]) -> list[Hit]:
