@@ -162,8 +162,13 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     schema = get_openapi(
         title=app.title, version=app.version, summary=app.summary, routes=app.routes, description=app.description
     )
+    problem = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/ProblemOut"}}}
     for path in schema.get("paths", {}).values():
         for operation in path.values():
+            if "requestBody" in operation:  # the app-wide answers to any body: malformed JSON, over the byte cap
+                responses = operation.setdefault("responses", {})
+                responses.setdefault("400", {"description": problems.DESCRIPTIONS[400], "content": problem})
+                responses.setdefault("413", {"description": problems.DESCRIPTIONS[413], "content": problem})
             for code, response in operation.get("responses", {}).items():
                 content = response.get("content", {})
                 if code[:1] in "45" and "application/json" in content:

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from api.auth import Principal, require_office, require_role, services
 from api.problems import PROBLEM_JSON, Problem, documented, problem_body
 from api.schemas import BlockedOut, GateIn, NoteIn, ProblemOut, ReportOut
-from api.services import Services
+from api.services import Services, encodable
 from notecheck.note import Note
 from notecheck.report import Report
 from notecheck.store.audit import audit
@@ -79,12 +79,9 @@ async def gate(
         if not principal.has_role("reviewer"):
             raise Problem(403, "Only reviewer or admin keys may override the gate.")
         reason = reason.strip()
-        if not reason:
-            raise Problem(
-                422,
-                "1 field is invalid",
-                errors=[{"field": "override_reason", "message": "must not be blank"}],
-            )
+        problem = "must not be blank" if not reason else None if encodable(reason) else "not valid Unicode"
+        if problem:
+            raise Problem(422, "1 field is invalid", errors=[{"field": "override_reason", "message": problem}])
     note = svc.to_note(body)
     require_office(principal, [note.office])
     report, seconds = await svc.run(_gate_work, svc, note, principal, reason)

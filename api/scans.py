@@ -102,14 +102,20 @@ class ScanJobs:
 
 def _source(raw: str, root: Path) -> str:
     """A database URL as given, or a file path resolved below the scan root (422 naming `input` otherwise)."""
+    if "\x00" in raw:
+        raise _invalid("input", "contains a NUL character")
     if "://" in raw:
         return raw
-    path = (root / raw).resolve()
-    if not path.is_relative_to(root):
-        raise Problem(422, "1 field is invalid", errors=[{"field": "input", "message": "outside the scan root"}])
-    if path.suffix.lower() not in SUFFIXES or not path.is_file():
-        message = f"not a {', '.join(SUFFIXES)} file below the scan root"
-        raise Problem(422, "1 field is invalid", errors=[{"field": "input", "message": message}])
+    try:
+        path = (root / raw).resolve()
+        inside = path.is_relative_to(root)
+        usable = inside and path.suffix.lower() in SUFFIXES and path.is_file()
+    except (OSError, ValueError):
+        raise _invalid("input", "not a usable path") from None
+    if not inside:
+        raise _invalid("input", "outside the scan root")
+    if not usable:
+        raise _invalid("input", f"not a {', '.join(SUFFIXES)} file below the scan root")
     return str(path)
 
 

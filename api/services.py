@@ -17,7 +17,7 @@ from api.schemas import NoteIn
 from api.settings import Settings
 from notecheck.checker import Checker
 from notecheck.errors import InputError
-from notecheck.note import Note
+from notecheck.note import KNOWN_FIELDS, Note
 from notecheck.store.db import Database
 
 T = TypeVar("T")
@@ -47,8 +47,17 @@ class Services:
                 f"The note text is {len(body.text)} characters, over the limit of {limit}.",
                 errors=[{"field": "text", "message": f"longer than {limit} characters"}],
             )
+        fields = body.note_fields()
+        for name in KNOWN_FIELDS:  # JSON may escape lone surrogates ("\ud800"): not text we can store or hash
+            value = fields.get(name)
+            if isinstance(value, str) and not encodable(value):
+                raise Problem(
+                    422,
+                    "1 field is invalid",
+                    errors=[{"field": name, "message": "not valid Unicode (unpaired surrogate)"}],
+                )
         try:
-            return Note.from_dict(body.note_fields(), max_chars=limit)
+            return Note.from_dict(fields, max_chars=limit)
         except InputError as exc:
             raise input_problem(exc) from None
 
@@ -59,3 +68,11 @@ class Services:
             self._limiter = anyio.CapacityLimiter(self.settings.worker_threads)
             self._limiter_loop = loop
         return await anyio.to_thread.run_sync(function, *args, limiter=self._limiter)
+
+
+def encodable(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
