@@ -31,7 +31,13 @@ from typing import Any
 
 import numpy as np
 
-from notecheck.classifier import FAST_MODEL_FILE, FAST_VOCAB_FILE, MODEL_FILE, SentenceClassifier
+from notecheck.classifier import (
+    CROWDED_SENTENCE_THRESHOLD,
+    FAST_MODEL_FILE,
+    FAST_VOCAB_FILE,
+    MODEL_FILE,
+    SentenceClassifier,
+)
 from notecheck.report import PROHIBITED_CATEGORIES
 
 SEED = 1729
@@ -40,6 +46,7 @@ WORD_NGRAMS = (1, 2)
 CHAR_NGRAMS = (2, 5)
 MIN_DF = 2
 SVM_C = 0.5
+AUGMENT_WITH_LEXICON_EXAMPLES = True
 CV_FOLDS = 5
 MODELS_DIR = Path(__file__).parent / "models"
 MESSAGES = {
@@ -88,6 +95,38 @@ def make_sentences(records: Sequence[dict[str, Any]], nlp: Any) -> Sentences:
             rows.append(row)
             ids.append(record["id"])
     return Sentences(texts, np.array(rows).reshape(-1, len(CATEGORIES)), ids)
+
+
+def lexicon_sentences(rules: Any) -> Sentences:
+    """The lexicons' examples, counter-examples and exclusion examples as extra training sentences.
+
+    An example is positive for its rule's category; every sentence is also labeled with the categories the rules
+    find in it, so a counter-example of one rule that is an example of another keeps that label. This teaches the
+    model the vocabulary the rules encode, which 374 notes alone cover thinly.
+    """
+    from notecheck.evaluate import predicted_categories
+
+    texts, rows = [], []
+
+    def add(text: str, category: str | None) -> None:
+        row = np.zeros(len(CATEGORIES), dtype=np.int64)
+        for found in predicted_categories(rules.check(text)):
+            row[CATEGORIES.index(found)] = 1
+        if category is not None:
+            row[CATEGORIES.index(category)] = 1
+        texts.append(text)
+        rows.append(row)
+
+    for lexicon in rules.lexicons.categories:
+        for rule in lexicon.rules:
+            for text in rule.examples:
+                add(text, lexicon.category)
+            for text in rule.counter_examples:
+                add(text, None)
+    for exclusion in rules.lexicons.exclusions.exclusions:
+        for text in exclusion.examples:
+            add(text, None)
+    return Sentences(texts, np.array(rows).reshape(-1, len(CATEGORIES)), ["lexicon"] * len(texts))
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
@@ -298,7 +337,8 @@ def model_card(info: dict[str, Any]) -> str:
         "- Sentences: the checker's own tokenizer + sentencizer (`notecheck.nlp.load_nlp()`). A sentence is "
         "positive for a category when it overlaps an evidence quote of that category.",
         f"- Training data: `data/train.jsonl` ({info['train_notes']} notes, {info['train_sentences']} sentences), "
-        f"SHA-256 `{info['train_sha256']}`.",
+        f"SHA-256 `{info['train_sha256']}`, plus {info['lexicon_sentences']} example and counter-example sentences "
+        "from `notecheck/lexicons/*.yaml` (labeled with their rule's category and whatever the rules find in them).",
         f"- Tuning data: `data/dev.jsonl` ({info['dev_notes']} notes), SHA-256 `{info['dev_sha256']}`; "
         f"test data: `data/test.jsonl` ({info['test_notes']} notes), SHA-256 `{info['test_sha256']}`, used for the "
         "figures below only.",
@@ -311,8 +351,9 @@ def model_card(info: dict[str, Any]) -> str:
         "## How it is combined with the rules",
         "",
         "The lexicon rules run first. The classifier adds a finding for a sentence and category when its probability "
-        "reaches the policy's `classifier_threshold` and no rule already found that category in that sentence "
-        "(`SentenceClassifier.hits`).",
+        "reaches the policy's `classifier_threshold` and no rule already found that category in that sentence; in a "
+        "sentence where a rule found a different category it must reach "
+        f"{CROWDED_SENTENCE_THRESHOLD} (`SentenceClassifier.hits`). Both thresholds were chosen on dev.",
         "",
         "## Sentence-level metrics on dev (threshold as above)",
         "",
@@ -354,12 +395,21 @@ def train(data_dir: Path, out_dir: Path, threshold: float, *, card: bool = True)
     import sklearn
     import skops
 
+    from notecheck.checker import Checker
     from notecheck.classifier import load_classifier
     from notecheck.nlp import load_nlp
 
     nlp = load_nlp()
     train_records = read_jsonl(data_dir / "train.jsonl")
     sentences = make_sentences(train_records, nlp)
+    n_note_sentences = len(sentences.texts)
+    if AUGMENT_WITH_LEXICON_EXAMPLES:
+        extra = lexicon_sentences(Checker(classifier=False))
+        sentences = Sentences(
+            sentences.texts + extra.texts,
+            np.vstack([sentences.labels, extra.labels]),
+            sentences.note_ids + extra.note_ids,
+        )
     pipeline = fit(sentences)
     path = save(pipeline, out_dir)
     info: dict[str, Any] = {
@@ -368,7 +418,8 @@ def train(data_dir: Path, out_dir: Path, threshold: float, *, card: bool = True)
         "skops": skops.__version__,
         "threshold": threshold,
         "train_notes": len(train_records),
-        "train_sentences": len(sentences.texts),
+        "train_sentences": n_note_sentences,
+        "lexicon_sentences": len(sentences.texts) - n_note_sentences,
         "skops_sha256": sha256(path),
         "n_word": len(pipeline.named_steps["features"].transformer_list[0][1].vocabulary_),
         "n_char": len(pipeline.named_steps["features"].transformer_list[1][1].vocabulary_),
