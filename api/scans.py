@@ -146,6 +146,7 @@ async def start_scan(body: ScanIn, request: Request, principal: Principal = Depe
         "query": body.query,
         "column_map": dict(body.column_map),
         "resume": body.resume,
+        "workers": svc.settings.scan_workers,
         "quiet": True,
     }
     job = svc.scans.start(options)

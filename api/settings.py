@@ -10,6 +10,7 @@
 | key_cache_size | NOTECHECK_KEY_CACHE_SIZE | 1024 |
 | scan_root | NOTECHECK_SCAN_ROOT | the working directory (POST /v1/scans reads files only below it) |
 | max_running_scans | NOTECHECK_MAX_RUNNING_SCANS | 1 |
+| scan_workers | NOTECHECK_SCAN_WORKERS | the scanner's default (one process per CPU) |
 | example_page | NOTECHECK_EXAMPLE_PAGE | true (serve /example, the demo form using the JS gate) |
 | cors_origins | NOTECHECK_CORS_ORIGINS | none (comma-separated origins whose pages may call /v1/check and /v1/gate) |
 """
@@ -34,6 +35,7 @@ _ENV = {
     "key_cache_size": "NOTECHECK_KEY_CACHE_SIZE",
     "scan_root": "NOTECHECK_SCAN_ROOT",
     "max_running_scans": "NOTECHECK_MAX_RUNNING_SCANS",
+    "scan_workers": "NOTECHECK_SCAN_WORKERS",
     "example_page": "NOTECHECK_EXAMPLE_PAGE",
     "cors_origins": "NOTECHECK_CORS_ORIGINS",
 }
@@ -49,6 +51,7 @@ class Settings:
     key_cache_size: int = 1024
     scan_root: str = field(default_factory=os.getcwd)
     max_running_scans: int = 1
+    scan_workers: int | None = None
     example_page: bool = True
     cors_origins: tuple[str, ...] = ()
 
@@ -56,6 +59,8 @@ class Settings:
         for name in ("max_text_chars", "max_body_bytes", "worker_threads", "key_cache_size", "max_running_scans"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1, not {getattr(self, name)}", key=name)
+        if self.scan_workers is not None and self.scan_workers < 1:
+            raise ConfigError(f"scan_workers must be at least 1, not {self.scan_workers}", key="scan_workers")
         if self.key_cache_seconds < 0:
             raise ConfigError("key_cache_seconds must not be negative", key="key_cache_seconds")
 
@@ -78,7 +83,7 @@ class Settings:
 def _parse(raw: str, kind: Any, variable: str) -> Any:
     kind = str(kind)
     try:
-        if kind == "int":
+        if kind in ("int", "int | None"):
             return int(raw)
         if kind == "float":
             return float(raw)
