@@ -34,13 +34,14 @@ import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import and_, case, delete, func, select, update
+from sqlalchemy import and_, case, delete, func, insert, select, update
 
 from notecheck.fingerprint import fingerprint
 from notecheck.policy import Policy
 from notecheck.scan.models import ScanNote
 from notecheck.scan.rows import NUM_PERM, load_signature
 from notecheck.store import Database, FindingRow, NoteResult
+from notecheck.store.models import utcnow
 
 CONTACT_GAP_RULE = "timeliness.contact_gap.interval"
 FOLLOW_UP_RULE = "timeliness.missed_follow_up.schedule"
@@ -260,22 +261,30 @@ def run_caseload(db: Database, scan_id: str, policy: Policy, *, as_of: dt.date |
     with db.session() as session:
         session.execute(delete(FindingRow).where(FindingRow.scan_id == scan_id, FindingRow.rule.in_(CASELOAD_RULES)))
 
+        connection = session.connection()
+        buffer: list[dict[str, object]] = []
+        now = utcnow()
+
+        def flush() -> None:
+            if buffer:
+                connection.execute(insert(FindingRow.__table__), buffer)
+                buffer.clear()
+
         def write(findings: Iterator[NewFinding]) -> None:
             nonlocal added
             for new in findings:
-                session.add(
-                    FindingRow(
-                        note_pk=new.note.pk, scan_id=scan_id, note_id=new.note.note_id, office=new.note.office,
-                        staff=new.note.staff, kind=new.kind, category=new.category, rule=new.rule,
-                        severity=new.severity, start=None, end=None, confidence=1.0, message=new.message[:1000],
-                        policy_ref=new.ref,
-                        fingerprint=fingerprint(new.kind, new.category, new.rule, new.material),
-                    )
+                buffer.append(
+                    {
+                        "note_pk": new.note.pk, "scan_id": scan_id, "note_id": new.note.note_id,
+                        "office": new.note.office, "staff": new.note.staff, "kind": new.kind,
+                        "category": new.category, "rule": new.rule, "severity": new.severity, "start": None,
+                        "end": None, "confidence": 1.0, "message": new.message[:1000], "policy_ref": new.ref,
+                        "fingerprint": fingerprint(new.kind, new.category, new.rule, new.material), "created_at": now,
+                    }
                 )  # fmt: skip
                 added += 1
-                if added % FLUSH_EVERY == 0:
-                    session.flush()
-                    session.expunge_all()
+                if len(buffer) >= FLUSH_EVERY:
+                    flush()
 
         if checker.gap or checker.follow or checker.cloned:
             cloned: set[int] = set()
@@ -288,7 +297,7 @@ def run_caseload(db: Database, scan_id: str, policy: Policy, *, as_of: dt.date |
             if checker.cloned:
                 for _, group in itertools.groupby(_stream(db, scan_id, NoteResult.staff, True), key=lambda n: n.staff):
                     write(checker.clones(list(group), "staff member", cloned))
-        session.flush()
+        flush()
         _apply_decisions(session, scan_id, policy)
         if on_commit is not None:
             on_commit(session)

@@ -22,6 +22,7 @@ from typing import Any
 from notecheck.errors import InputError
 from notecheck.note import Note, parse_date
 from notecheck.report import Report
+from notecheck.store.results import is_flagged, text_digest
 
 ID_MAX = 200
 STRING_FIELDS = ("id", "client_id", "staff", "office", "program")
@@ -54,6 +55,49 @@ def validate_row(data: dict[str, Any], *, max_chars: int) -> Validated:
         raise InputError("'title' contains NUL bytes", field="title")
     exit_date = parse_date(data.get(EXIT_FIELD), EXIT_FIELD)
     return Validated(note, exit_date)
+
+
+def result_rows(note: Note, report: Report) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The `notes` row and `findings` rows of one checked note, as `store.results.record_report` writes them
+    (text and title kept for flagged notes only), as plain dicts for a bulk INSERT; `scan_id` and keys are added
+    by the writer. tests/scan/test_sink.py pins that both give the same rows."""
+    keep = is_flagged(report)
+    note_row = {
+        "note_id": note.id,
+        "client_id": note.client_id,
+        "staff": note.staff,
+        "office": note.office,
+        "program": note.program,
+        "contact_date": dt.datetime.combine(note.contact_date, dt.time()) if note.contact_date else None,
+        "entered_at": note.entered_at.replace(tzinfo=None) if note.entered_at else None,
+        "decision": report.decision,
+        "score": report.score,
+        "policy": report.policy,
+        "checker_version": report.checker_version,
+        "elements": {k: v.present for k, v in report.elements.items()},
+        "text_sha256": text_digest(note.text),
+        "text": note.text if keep else None,
+        "title": note.title if keep else None,
+    }
+    findings = [
+        {
+            "note_id": note.id,
+            "office": note.office,
+            "staff": note.staff,
+            "kind": f.kind,
+            "category": f.category,
+            "rule": f.rule,
+            "severity": f.severity,
+            "start": f.start,
+            "end": f.end,
+            "confidence": f.confidence,
+            "message": f.message,
+            "policy_ref": f.policy_ref,
+            "fingerprint": f.fingerprint,
+        }
+        for f in report.findings
+    ]
+    return note_row, findings
 
 
 def contact_kind(text: str, report: Report) -> str:

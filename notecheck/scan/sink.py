@@ -3,9 +3,9 @@
 One writer (the scan's parent process) takes batches strictly in input order. For each batch it
 1. drops notes whose id an earlier row already used (an input error: "duplicate id"),
 2. appends the batch's report lines to the --out file, flushes and fsyncs it,
-3. commits, in one transaction: every note result (`store.results.record_report`, which keeps the text of flagged
-   notes only), the notes' caseload features, the input errors, the scan's counters, and the checkpoint
-   (`next_row`: the first row not yet done; `out_offset`: the size of the --out file that matches).
+3. commits, in one transaction: every note result (the rows `store.results.record_report` writes, text of
+   flagged notes only, inserted in bulk), the notes' caseload features, the input errors, the scan's counters, and
+   the checkpoint (`next_row`: the first row not yet done; `out_offset`: the size of the --out file that matches).
 
 A scan killed at any moment therefore has a checkpoint that describes exactly what is committed. `--resume`
 truncates the --out file back to `out_offset` (dropping lines written after the last commit) and reads the input
@@ -20,12 +20,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from notecheck.scan.models import ScanCheckpoint, ScanNote
 from notecheck.scan.worker import Item
-from notecheck.store import Database, InputErrorRow, Scan
-from notecheck.store.results import is_flagged, record_report
+from notecheck.store import Database, FindingRow, InputErrorRow, NoteResult, Scan
+from notecheck.store.models import utcnow
 
 IN_CHUNK = 500
 
@@ -78,63 +78,80 @@ class ResultSink:
             errors: list[Item] = []
             for item in items:
                 if item.ok and item.note_id in earlier:
-                    item.field, item.reason = "id", f"duplicate id (first seen at row {earlier[item.note_id]})"
-                    item.report = item.note = item.line = None
+                    item.reject("id", f"duplicate id (first seen at row {earlier[item.note_id]})")
                 if item.ok:
                     earlier[item.note_id] = item.row  # type: ignore[index]
                     accepted.append(item)
+                    stats.decisions[item.decision] += 1  # type: ignore[index]
                 else:
                     errors.append(item)
             offset = self.out.append([i.line for i in accepted if i.line]) if self.out else 0
-            with session.no_autoflush:  # one batched INSERT per table at commit, not a flush per note
-                for item in accepted:
-                    self._record(session, item)
-                    stats.decisions[item.report.decision] += 1  # type: ignore[union-attr]
-            for item in errors:
-                session.add(
-                    InputErrorRow(
-                        scan_id=self.scan_id,
-                        row_number=item.row,
-                        note_id=item.note_id,
-                        field=item.field,
-                        reason=(item.reason or "unreadable row")[:500],
-                    )
-                )
+            self._insert(session, accepted, errors)
             stats.processed, stats.input_errors = len(accepted), len(errors)
-            flagged = sum(1 for i in accepted if i.report is not None and is_flagged(i.report))
             session.execute(
                 update(Scan)
                 .where(Scan.id == self.scan_id)
                 .values(
                     processed=Scan.processed + stats.processed,
-                    flagged=Scan.flagged + flagged,
+                    flagged=Scan.flagged + sum(1 for i in accepted if i.flagged),
                     input_errors=Scan.input_errors + stats.input_errors,
                 )
             )
             session.execute(
                 update(ScanCheckpoint)
                 .where(ScanCheckpoint.scan_id == self.scan_id)
-                .values(
-                    next_row=next_row,
-                    rows_read=ScanCheckpoint.rows_read + len(items),
-                    out_offset=offset,
-                )
+                .values(next_row=next_row, rows_read=ScanCheckpoint.rows_read + len(items), out_offset=offset)
             )
         return stats
 
-    def _record(self, session, item: Item) -> None:  # type: ignore[no-untyped-def]
-        assert item.note is not None and item.report is not None
-        record_report(session, self.scan_id, item.note, item.report)
-        session.add(
-            ScanNote(
-                scan_id=self.scan_id,
-                note_id=item.note_id,
-                row_number=item.row,
-                contact=item.contact,
-                exit_date=item.exit_date,
-                minhash=item.minhash,
+    def _insert(self, session, accepted: list[Item], errors: list[Item]) -> None:  # type: ignore[no-untyped-def]
+        """Bulk INSERTs (the rows `record_report` would write, see rows.result_rows): notes, findings, features."""
+        scan_id = self.scan_id
+        connection = session.connection()  # Core executemany: no ORM unit of work per row
+        if accepted:
+            now = utcnow()
+            result = connection.execute(
+                insert(NoteResult.__table__).returning(
+                    NoteResult.__table__.c.id, NoteResult.__table__.c.note_id, sort_by_parameter_order=True
+                ),
+                [{**item.note_row, "scan_id": scan_id, "checked_at": now} for item in accepted],  # type: ignore[dict-item]
             )
-        )
+            keys = dict((note_id, pk) for pk, note_id in result)
+            findings = [
+                {**finding, "scan_id": scan_id, "note_pk": keys[item.note_id], "created_at": now}
+                for item in accepted
+                for finding in item.findings or ()
+            ]
+            if findings:
+                connection.execute(insert(FindingRow.__table__), findings)
+            connection.execute(
+                insert(ScanNote.__table__),
+                [
+                    {
+                        "scan_id": scan_id,
+                        "note_id": item.note_id,
+                        "row_number": item.row,
+                        "contact": item.contact,
+                        "exit_date": item.exit_date,
+                        "minhash": item.minhash,
+                    }
+                    for item in accepted
+                ],
+            )
+        if errors:
+            connection.execute(
+                insert(InputErrorRow.__table__),
+                [
+                    {
+                        "scan_id": scan_id,
+                        "row_number": item.row,
+                        "note_id": item.note_id,
+                        "field": item.field,
+                        "reason": (item.reason or "unreadable row")[:500],
+                    }
+                    for item in errors
+                ],
+            )
 
     def _known_ids(self, session, ids: list[str]) -> dict[str, int]:  # type: ignore[no-untyped-def]
         """Ids already recorded in this scan (by earlier batches), with the row that used them."""

@@ -6,18 +6,20 @@ inherit it) and Spark executors (the first task in a Python worker builds it, la
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import datetime as dt
 import json
 import os
 import signal
 from dataclasses import dataclass
+from typing import Any
 
 from notecheck.checker import Checker
 from notecheck.errors import InputError
 from notecheck.note import Note
 from notecheck.report import Report
-from notecheck.scan.rows import contact_kind, signature, validate_row
+from notecheck.scan.rows import contact_kind, result_rows, signature, validate_row
 from notecheck.scan.sources import RawRow
 
 _CHECKER: Checker | None = None
@@ -43,9 +45,10 @@ class Item:
 
     row: int
     note_id: str | None
-    note: Note | None = None
-    report: Report | None = None
     line: bytes | None = None  # the report as one JSONL line
+    decision: str | None = None
+    note_row: dict[str, Any] | None = None  # the `notes` row (rows.result_rows)
+    findings: list[dict[str, Any]] | None = None  # the `findings` rows
     contact: str = "none"
     exit_date: dt.date | None = None
     minhash: bytes | None = None
@@ -54,7 +57,15 @@ class Item:
 
     @property
     def ok(self) -> bool:
-        return self.report is not None
+        return self.note_row is not None
+
+    @property
+    def flagged(self) -> bool:
+        return self.decision not in (None, "allow")
+
+    def reject(self, field: str | None, reason: str) -> None:
+        self.line = self.decision = self.note_row = self.findings = None
+        self.field, self.reason = field, reason
 
 
 def report_line(report: Report) -> bytes:
@@ -76,19 +87,29 @@ def check_rows(rows: list[RawRow], policy: str, *, features: bool = True, checke
         except InputError as exc:
             items.append(Item(raw.row, raw.note_id, field=exc.field, reason=str(exc)))
             continue
-        item = Item(raw.row, validated.note.id, note=validated.note, exit_date=validated.exit_date)
+        item = Item(raw.row, validated.note.id, exit_date=validated.exit_date)
         items.append(item)
         valid.append((item, validated.note))
-    for (item, note), report in zip(valid, _check(checker, [n for _, n in valid]), strict=True):
+    with _memory_zone(checker):
+        reports = _check(checker, [n for _, n in valid])
+    for (item, note), report in zip(valid, reports, strict=True):
         if isinstance(report, Report):
-            item.report = report
             item.line = report_line(report)
+            item.decision = report.decision
+            item.note_row, item.findings = result_rows(note, report)
             if features:
                 item.contact = contact_kind(note.text, report)
                 item.minhash = signature(note.text)
         else:
-            item.note, item.field, item.reason = None, None, report
+            item.reject(None, report)
     return items
+
+
+def _memory_zone(checker: Checker):  # type: ignore[no-untyped-def]
+    """spaCy's memory zone: strings first seen in this batch are freed after it, so a long scan of text full of
+    names and numbers does not grow the vocabulary without bound. Reports hold offsets only, no spaCy objects."""
+    zone = getattr(checker.nlp, "memory_zone", None)
+    return zone() if zone is not None else contextlib.nullcontext()
 
 
 def _check(checker: Checker, notes: list[Note]) -> list[Report | str]:
