@@ -1,4 +1,5 @@
-"""The HTTP service's configuration: one frozen object, built explicitly (`Settings(...)`) or from the environment.
+"""The HTTP service's configuration: one frozen object, built explicitly (`Settings(...)`, which reads nothing) or
+from the environment (`Settings.from_env()`).
 
 | field | environment variable | default |
 | --- | --- | --- |
@@ -8,7 +9,7 @@
 | worker_threads | NOTECHECK_WORKER_THREADS | 4 (checks running at once, off the event loop) |
 | key_cache_seconds | NOTECHECK_KEY_CACHE_SECONDS | 30 (a revoked key keeps working at most this long) |
 | key_cache_size | NOTECHECK_KEY_CACHE_SIZE | 1024 |
-| scan_root | NOTECHECK_SCAN_ROOT | the working directory (POST /v1/scans reads files only below it) |
+| scan_root | NOTECHECK_SCAN_ROOT | . (the working directory: POST /v1/scans reads files only below it) |
 | max_running_scans | NOTECHECK_MAX_RUNNING_SCANS | 1 |
 | scan_workers | NOTECHECK_SCAN_WORKERS | the scanner's default (one process per CPU) |
 | example_page | NOTECHECK_EXAMPLE_PAGE | true (serve /example, the demo form using the JS gate) |
@@ -19,12 +20,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from notecheck.errors import ConfigError
 from notecheck.note import DEFAULT_MAX_CHARS
-from notecheck.store.db import database_url
+from notecheck.store.db import DEFAULT_URL
 
 _ENV = {
     "db_url": "NOTECHECK_DATABASE_URL",
@@ -43,13 +44,13 @@ _ENV = {
 
 @dataclass(frozen=True)
 class Settings:
-    db_url: str = field(default_factory=database_url)
+    db_url: str = DEFAULT_URL
     max_text_chars: int = DEFAULT_MAX_CHARS
     max_body_bytes: int = 1024 * 1024
     worker_threads: int = 4
     key_cache_seconds: float = 30.0
     key_cache_size: int = 1024
-    scan_root: str = field(default_factory=os.getcwd)
+    scan_root: str = "."
     max_running_scans: int = 1
     scan_workers: int | None = None
     example_page: bool = True

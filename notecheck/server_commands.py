@@ -28,6 +28,7 @@ def serve(
     from api.settings import Settings
     from notecheck.cli import build_checker, err
 
+    _log_to_stderr(log_level)
     settings = Settings.from_env(db_url=db)
     checker = build_checker(policy)
     app = create_app(checker, settings)
@@ -119,6 +120,17 @@ def keys_revoke(
     finally:
         database.dispose()
     typer.echo(f"key {name!r} revoked")
+
+
+def _log_to_stderr(level: str) -> None:
+    """The server's own messages (never note text) next to uvicorn's; the library itself only has a NullHandler."""
+    import logging
+
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(levelname)s:     %(name)s: %(message)s"))
+    logger = logging.getLogger("notecheck")
+    logger.addHandler(handler)
+    logger.setLevel(level.upper() if level.upper() in logging.getLevelNamesMapping() else "INFO")
 
 
 def _when(value: object) -> str:

@@ -420,3 +420,8 @@ def test_create_app_takes_its_settings_not_globals(tmp_path, checker) -> None:  
 def test_unpaired_surrogates_are_422_not_500(api: Api, raw: bytes, field: str) -> None:
     response = api.post("/v1/gate", "admin", content=raw, headers={"Content-Type": "application/json"})
     assert field in [e["field"] for e in assert_problem(response, 422)["errors"]]
+
+
+def test_deeply_nested_json_is_400_not_500(api: Api) -> None:
+    response = api.post("/v1/gate", content=b"[" * 60_000, headers={"Content-Type": "application/json"})
+    assert_problem(response, 400)
