@@ -83,8 +83,25 @@ class ExclusionLexicon(_Strict):
 
 
 class ElementRule(Matchers):
+    """Evidence of one element. Beyond its own matchers (which count anywhere in the note):
+    `opening` counts only in the note's first sentence ("Call w/ cl" opens a note; "will call" later does not say
+    how this contact happened); `with_date` counts only in a sentence that also names a date, day or time ("f/u
+    5/27" is a concrete next step, "will follow up" is not); `implied_by` lists elements whose presence implies this
+    one (a contact location implies an in-person contact); `min_words` makes the element present in any note at
+    least that long (what happened is stated in every note of substance)."""
+
+    opening: Matchers | None = None
+    with_date: Matchers | None = None
+    implied_by: tuple[Literal[ELEMENTS], ...] = ()  # type: ignore[valid-type]
+    min_words: int | None = None
     examples: tuple[str, ...] = ()
     counter_examples: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> ElementRule:  # an element may be defined by its extra matchers alone
+        if not (self.phrases or self.patterns or self.regex or self.opening or self.with_date or self.min_words):
+            raise ValueError("an element rule needs matchers, opening, with_date or min_words")
+        return self
 
 
 class ElementLexicon(_Strict):

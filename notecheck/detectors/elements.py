@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from spacy.language import Language
 from spacy.tokens import Doc
 
@@ -12,21 +14,68 @@ from notecheck.report import ELEMENTS, Element, Span
 MAX_EVIDENCE = 3
 # "by phone" is a method, not a place; location evidence inside these words is ignored.
 NOT_A_LOCATION = ("by phone", "over the phone", "via phone", "by email", "via email", "by text")
+# A note whose first words say the contact was remote ("Called client", "Cl called me", "Email from Jess") has no
+# contact location, except one stated in that same first sentence ("Phone call ... to this worker at the X office").
+REMOTE_OPENING = re.compile(
+    r"^\W*(?:\S+\s+){0,3}?(?:called|call|calls|phone|phoned|telephone|tc|t/c|email|emailed|e-mail|e-mailed|texted|"
+    r"text|txt|voicemail|vm|lvm|video|zoom|teams|teleconference|virtual)\b",
+    re.IGNORECASE,
+)
+# A place in a plan ("Next: orientation 7/1 at youth center", "will meet at the library") is not where this contact
+# happened.
+FUTURE_CUE = re.compile(
+    r"\b(?:next|will|'ll|plan|plans|planned|scheduled|schedule|reschedule|rescheduled|tomorrow|f/u|follow-up|"
+    r"follow up|going to|gonna|upcoming)\b",
+    re.IGNORECASE,
+)
+
+
+# A date, weekday, time or relative day in a sentence makes a generic follow-up concrete.
+DATE_LIKE = re.compile(
+    r"\b(?:\d{1,2}/\d{1,2}(?:/\d{2,4})?|\d{4}-\d{2}-\d{2}|\d{1,2}(?::\d{2})?\s*(?:am|pm)|"
+    r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{1,2}|"
+    r"mon(?:day)?|tue(?:s|sday)?|wed(?:nesday)?|thu(?:rs|rsday)?|fri(?:day)?|sat(?:urday)?|sun(?:day)?|"
+    r"tomorrow|tmrw|tomorow|next (?:week|month|mon|tue|wed|thu|fri)|in \d+ (?:days|weeks|wks|months)|"
+    r"end of (?:the )?(?:week|month)|(?:january|february|march|april|june|july|august|september|october|"
+    r"november|december))\b",
+    re.IGNORECASE,
+)
 
 
 class ElementDetector:
     def __init__(self, nlp: Language, lexicons: Lexicons):
-        self._rules = RuleSet(nlp, lexicons.elements.elements.items())
+        rules = lexicons.elements.elements
+        self._rules = RuleSet(nlp, [(name, rule) for name, rule in rules.items() if rule.phrases or rule.patterns
+                                    or rule.regex])  # fmt: skip
+        self._opening = RuleSet(nlp, [(n, r.opening) for n, r in rules.items() if r.opening is not None])
+        self._with_date = RuleSet(nlp, [(n, r.with_date) for n, r in rules.items() if r.with_date is not None])
+        self._implied_by = {n: r.implied_by for n, r in rules.items() if r.implied_by}
+        self._min_words = {n: r.min_words for n, r in rules.items() if r.min_words}
 
     def detect(self, doc: Doc, *, contact_date_given: bool = False, title: str | None = None) -> dict[str, Element]:
+        sentences = [(s.start_char, s.end_char) for s in doc.sents] or [(0, len(doc.text))]
+        found = list(self._rules.find(doc))
+        found += [m for m in self._opening.find(doc) if m.start < sentences[0][1]]
+        for m in self._with_date.find(doc):
+            start, end = next(((a, b) for a, b in sentences if a <= m.start < b), (0, len(doc.text)))
+            if DATE_LIKE.search(doc.text[start:end]):
+                found.append(m)
         spans: dict[str, list[Span]] = {name: [] for name in ELEMENTS}
-        for m in sorted(self._rules.find(doc), key=lambda m: m.start):
+        for m in sorted(found, key=lambda m: m.start):
             bucket = spans[m.key]
             if not any(s.start < m.end and m.start < s.end for s in bucket):
                 bucket.append(Span(m.start, m.end))
         lowered = doc.text.lower()
         spans["location"] = [s for s in spans["location"] if not _inside_method_phrase(lowered, s)]
+        spans["location"] = _contact_locations(doc, spans["location"])
         elements = {name: Element(bool(spans[name]), spans[name][:MAX_EVIDENCE]) for name in ELEMENTS}
+        words = sum(1 for t in doc if t.is_alpha)
+        for name, minimum in self._min_words.items():
+            if words >= minimum:
+                elements[name].present = True
+        for name, sources in self._implied_by.items():
+            if any(elements[source].present for source in sources):
+                elements[name].present = True
         if contact_date_given:
             elements["date"].present = True
         if title and title.strip() and not elements["purpose"].present:
@@ -42,3 +91,21 @@ def _inside_method_phrase(lowered: str, span: Span) -> bool:
                 return True
             start = lowered.find(phrase, start + 1)
     return False
+
+
+def _contact_locations(doc: Doc, found: list[Span]) -> list[Span]:
+    """Locations of this contact: none in plans, and only the first sentence's when the note opens as remote."""
+    if not found:
+        return found
+    sentences = [(s.start_char, s.end_char) for s in doc.sents]
+    first_end = sentences[0][1] if sentences else len(doc.text)
+    remote = bool(REMOTE_OPENING.match(doc.text[:first_end]))
+    kept = []
+    for span in found:
+        if remote and span.start >= first_end:
+            continue
+        sentence_start = next((a for a, b in sentences if a <= span.start < b), 0)
+        if FUTURE_CUE.search(doc.text[sentence_start : span.start]):
+            continue
+        kept.append(span)
+    return kept
