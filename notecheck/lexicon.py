@@ -128,9 +128,15 @@ class Topic(Matchers):
 class QualityLexicon(_Strict):
     rules: tuple[QualityRule, ...]
     vague_min_words: int = 12
+    # A note shorter than this that gives no number at all (no date, hours, amount) is too generic to be useful.
+    vague_min_words_without_numbers: int | None = None
     vague_generic: Matchers | None = None
     topics: tuple[Topic, ...] = ()
     multiple_subjects_min_topics: int = 3
+    # Words that turn to another subject ("also asked about", "and she wants"). When given, a note has multiple
+    # subjects with at least `multiple_subjects_min_shifts` of them, or with one and `min_topics` topics.
+    subject_shifts: Matchers | None = None
+    multiple_subjects_min_shifts: int = 2
 
 
 class PiiPattern(_Strict):

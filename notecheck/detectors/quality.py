@@ -23,8 +23,11 @@ class QualityDetector:
         self._rules = RuleSet(nlp, ((r.id, r) for r in q.rules))
         self._generic = RuleSet(nlp, [(VAGUE_GENERIC_RULE, q.vague_generic)]) if q.vague_generic else None
         self._topics = RuleSet(nlp, ((t.name, t) for t in q.topics))
+        self._shifts = RuleSet(nlp, [("shift", q.subject_shifts)]) if q.subject_shifts else None
         self._min_words = q.vague_min_words
+        self._min_words_no_numbers = q.vague_min_words_without_numbers or 0
         self._min_topics = q.multiple_subjects_min_topics
+        self._min_shifts = q.multiple_subjects_min_shifts
 
     def detect(self, doc: Doc) -> list[Hit]:
         hits = []
@@ -44,7 +47,7 @@ class QualityDetector:
             )
         hits.extend(self._vague(doc))
         topics = {m.key for m in self._topics.find(doc)}
-        if len(topics) >= self._min_topics:
+        if self._multiple_subjects(doc, topics):
             hits.append(
                 Hit("quality", "multiple_subjects", MULTI_RULE, None, None, min(0.5 + 0.1 * len(topics), 0.95),
                     f"The note covers {len(topics)} major subjects; enter separate notes for separate subjects.",
@@ -52,12 +55,24 @@ class QualityDetector:
             )  # fmt: skip
         return hits
 
+    def _multiple_subjects(self, doc: Doc, topics: set[str]) -> bool:
+        if self._shifts is None:
+            return len(topics) >= self._min_topics
+        shifts = len(longest_non_overlapping(self._shifts.find(doc)))
+        return shifts >= self._min_shifts or (shifts >= 1 and len(topics) >= self._min_topics)
+
     def _vague(self, doc: Doc) -> list[Hit]:
         words = sum(1 for t in doc if t.is_alpha)
         if words < self._min_words:
             return [
                 Hit("quality", "vague", VAGUE_RULE, None, None, 0.9,
                     f"The note has {words} words; say what happened, what was decided and what comes next.", SEED_001)
+            ]  # fmt: skip
+        if words < self._min_words_no_numbers and not any(ch.isdigit() for ch in doc.text):
+            return [
+                Hit("quality", "vague", VAGUE_RULE, None, None, 0.7,
+                    f"The note has {words} words and no date, hours or amounts; say what happened, what was "
+                    "decided and what comes next.", SEED_001)
             ]  # fmt: skip
         if self._generic and self._generic.find(doc):
             return [
