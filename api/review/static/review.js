@@ -187,9 +187,11 @@
       });
     });
 
-    var start = items.indexOf(document.getElementById(window.location.hash.slice(1)));
-    if (start < 0) { start = items.findIndex(function (el) { return el.getAttribute("data-status") === "open"; }); }
-    if (items.length) { select(start < 0 ? 0 : start, false); }
+    // Start at the finding named in the URL (#f123), or the first open one at or after it.
+    var anchor = Math.max(0, items.indexOf(document.getElementById(window.location.hash.slice(1))));
+    var ring = items.slice(anchor).concat(items.slice(0, anchor));
+    var firstOpen = ring.filter(function (el) { return el.getAttribute("data-status") === "open"; })[0];
+    if (items.length) { select(firstOpen ? items.indexOf(firstOpen) : anchor, false); }
 
     return function (key) {
       if (key === "j") { later(function () { if (cur >= items.length - 1) { go(body.getAttribute("data-next-url")); } else { select(cur + 1, true); } }); return true; }
