@@ -127,7 +127,7 @@ def test_keyboard_alone_empties_the_queue(page, live, env: ReviewEnv) -> None:  
         if not ids:
             here = page.url
             page.keyboard.press("n")
-            page.wait_for_url(lambda url: url != here)
+            page.wait_for_url(lambda url, here=here: url != here)
             page.wait_for_load_state()
             continue
         target = page.locator("li.finding.current").get_attribute("id")
