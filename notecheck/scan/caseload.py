@@ -48,6 +48,7 @@ FOLLOW_UP_RULE = "timeliness.missed_follow_up.schedule"
 CLONED_RULE = "quality.cloned.minhash"
 CASELOAD_RULES = (CONTACT_GAP_RULE, FOLLOW_UP_RULE, CLONED_RULE)
 FLUSH_EVERY = 1000
+LSH_WEIGHTS = (0.05, 0.95)  # (false positive, false negative): with 64 permutations and 0.85, 8 bands of 8 rows
 
 
 @dataclass
@@ -181,7 +182,8 @@ class CaseloadChecker:
         if len(candidates) < 2:
             return
         if self._lsh_params is None:
-            probe = MinHashLSH(threshold=self.cloned.similarity, num_perm=NUM_PERM)
+            # favour recall (few missed pairs): every candidate is checked against the similarity threshold anyway
+            probe = MinHashLSH(threshold=self.cloned.similarity, num_perm=NUM_PERM, weights=LSH_WEIGHTS)
             self._lsh_params = (probe.b, probe.r)
         lsh = MinHashLSH(threshold=self.cloned.similarity, num_perm=NUM_PERM, params=self._lsh_params)
         signatures = {}

@@ -33,6 +33,7 @@ def scan(
         bool, typer.Option("--quiet", "-q", help="no progress bar or notices (the summary remains)")
     ] = False,
     scan_id: Annotated[str | None, typer.Option("--scan-id", help="id for the new scan, or the scan to resume")] = None,
+    caseload: Annotated[bool, typer.Option("--caseload/--no-caseload", help="run the caseload checks")] = True,
     as_of: Annotated[
         str | None,
         typer.Option(help="end date for open contact gaps and due follow-ups [default: the latest day in the data]"),
@@ -61,6 +62,7 @@ def scan(
             quiet=quiet,
             scan_id=scan_id,
             as_of=as_of,
+            caseload=caseload,
         )
         summary = run_scan(options)
     except (InputError, ConfigError) as exc:

@@ -30,7 +30,13 @@ EXIT_FIELD = "exit_date"
 NUM_PERM = 64
 SHINGLE = 3
 MIN_SHINGLES = 8
-LETTER_WORDS = frozenset({"letter", "mailed", "mail", "letters", "postcard"})
+_LETTER = re.compile(r"\b(letters?|(?<![-\w])mail(ed|ing)?|postcards?|certified mail|postal)\b", re.IGNORECASE)
+_DIRECT = re.compile(
+    r"\b(call(ed|s|ing)?|phone(d)?|telephone|t/?c|spoke|talked|met|meeting|mtg|in[- ]person|face[- ]to[- ]face|f2f|"
+    r"visit(ed)?|came (in|by)|walk(ed)?[- ]in|stopped by|e-?mail(ed)?|text(ed)?|sms|zoom|video|virtual(ly)?|"
+    r"voice ?mail|vm|lvm|left (a )?message|chat)\b",
+    re.IGNORECASE,
+)
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -101,11 +107,12 @@ def result_rows(note: Note, report: Report) -> tuple[dict[str, Any], list[dict[s
 
 
 def contact_kind(text: str, report: Report) -> str:
+    """ "none" when the note names no contact method, "letter" when its only contact is a letter or mail (no call,
+    visit, meeting, email or message), else "other". For `letter_counts_as_contact: false` (MassHire)."""
     element = report.elements.get("contact_method")
     if element is None or not element.present:
         return "none"
-    words = {text[s.start : s.end].lower().strip() for s in element.evidence}
-    if words and words <= LETTER_WORDS:
+    if _LETTER.search(text) and not _DIRECT.search(text):
         return "letter"
     return "other"
 

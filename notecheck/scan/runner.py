@@ -54,6 +54,7 @@ class ScanOptions:
     quiet: bool = True
     scan_id: str | None = None
     as_of: str | None = None  # end of the data for open contact gaps and due follow-ups (default: latest day seen)
+    caseload: bool = True  # run the caseload checks after the per-note pass
 
 
 @dataclass
@@ -126,8 +127,12 @@ def scan_notes(
     scan_id: str | None = None,
     source: str = "inline",
     checker: Checker | None = None,
+    as_of: str | None = None,
 ) -> ScanSummary:
-    """Scan notes (dicts as in CONTRACT §1) in this process, one worker: for small jobs and the demo."""
+    """Scan notes (dicts as in CONTRACT §1) in this process, one worker: for small jobs and the demo.
+
+    The caseload checks run afterwards, as in `run_scan`; `as_of` (YYYY-MM-DD) is the end of the data for open
+    contact gaps and due follow-ups (default: the latest day in the notes)."""
     started = time.monotonic()
     policy_name = checker.policy.name if checker is not None else policy
     checker = checker or Checker(policy=policy)
@@ -137,22 +142,28 @@ def scan_notes(
         if scan is not None and session.get(ScanCheckpoint, scan_id) is not None:
             raise InputError(f"scan {scan_id} already exists", field="scan_id")
         _create(session, scan_id, source=source, policy=policy_name, key=_key(source, None, {}, policy_name), out=None)
-    sink = ResultSink(db, scan_id)
-    total = BatchStats()
-    batch: list[RawRow] = []
-    number = 0
-    pass_started = time.monotonic()
-    for note in notes:
-        number += 1
-        batch.append(RawRow(number, note) if isinstance(note, dict) else RawRow(number, None, (None, "not an object")))
-        if len(batch) >= 256:
+    try:
+        sink = ResultSink(db, scan_id)
+        total = BatchStats()
+        batch: list[RawRow] = []
+        number = 0
+        pass_started = time.monotonic()
+        for note in notes:
+            number += 1
+            batch.append(
+                RawRow(number, note) if isinstance(note, dict) else RawRow(number, None, (None, "not an object"))
+            )
+            if len(batch) >= 256:
+                total.add(sink.write(check_rows(batch, policy_name, checker=checker), number + 1))
+                batch = []
+        if batch:
             total.add(sink.write(check_rows(batch, policy_name, checker=checker), number + 1))
-            batch = []
-    if batch:
-        total.add(sink.write(check_rows(batch, policy_name, checker=checker), number + 1))
-    pass_seconds = time.monotonic() - pass_started
-    _set_phase(db, scan_id, "caseload")
-    _finish(db, scan_id, checker, None, None)
+        pass_seconds = time.monotonic() - pass_started
+        _set_phase(db, scan_id, "caseload")
+        _finish(db, scan_id, checker, None, _parse_as_of(as_of))
+    except BaseException:
+        _mark(db, scan_id, "failed")
+        raise
     return _summary(db, scan_id, started, pass_seconds, total.processed + total.input_errors, resumed=False, out=None)
 
 
@@ -259,7 +270,7 @@ def _run(options: ScanOptions, source: Source, checker: Checker, db: Database, w
             checked = _note_pass(options, source, checker, db, workers, scan_id, checkpoint, out)
             pass_seconds = time.monotonic() - pass_started
             _set_phase(db, scan_id, "caseload")
-        _finish(db, scan_id, checker, out, as_of)
+        _finish(db, scan_id, checker, out, as_of, options.caseload)
     except BaseException:
         _mark(db, scan_id, "failed")
         raise
@@ -346,9 +357,12 @@ def _mark(db: Database, scan_id: str, status: str) -> None:
         pass
 
 
-def _finish(db: Database, scan_id: str, checker: Checker, out: str | None, as_of: dt.date | None) -> None:
+def _finish(db: Database, scan_id: str, checker: Checker, out: str | None, as_of: dt.date | None,
+            caseload: bool = True) -> None:  # fmt: skip
     with db.session() as session:
         phase = session.get(ScanCheckpoint, scan_id).phase  # type: ignore[union-attr]
+    if phase == "caseload" and not caseload:
+        phase = "export"
     if phase == "caseload":
         run_caseload(db, scan_id, checker.policy, as_of=as_of,
                      on_commit=lambda s: s.execute(update(ScanCheckpoint).where(ScanCheckpoint.scan_id == scan_id)

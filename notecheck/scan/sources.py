@@ -177,17 +177,25 @@ class JsonlSource(Source):
                 yield self._parse(number, line)
 
     def _parse(self, number: int, line: bytes) -> RawRow:
+        return parse_jsonl_line(number, line, self.mapping)
+
+
+def parse_jsonl_line(number: int, line: bytes | str, mapping: dict[str, str]) -> RawRow:
+    """One JSONL line (bytes, or text already decoded) into a RawRow; shared by the local and Spark engines."""
+    if isinstance(line, bytes):
         try:
-            text = line.decode("utf-8-sig" if number == 1 else "utf-8")
+            line = line.decode("utf-8-sig" if number == 1 else "utf-8")
         except UnicodeDecodeError as exc:
             return RawRow(number, None, (None, f"not valid UTF-8 (byte {exc.start} of the line)"))
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            return RawRow(number, None, (None, f"not valid JSON ({exc.msg} at column {exc.colno})"))
-        if not isinstance(data, dict):
-            return RawRow(number, None, (None, f"a row must be a JSON object, not {type(data).__name__}"))
-        return RawRow(number, apply_column_map(data, self.mapping))
+    elif number == 1:
+        line = line.removeprefix("\ufeff")
+    try:
+        data = json.loads(line)
+    except json.JSONDecodeError as exc:
+        return RawRow(number, None, (None, f"not valid JSON ({exc.msg} at column {exc.colno})"))
+    if not isinstance(data, dict):
+        return RawRow(number, None, (None, f"a row must be a JSON object, not {type(data).__name__}"))
+    return RawRow(number, apply_column_map(data, mapping))
 
 
 class CsvSource(Source):
@@ -302,27 +310,26 @@ class SqlSource(Source):
 
     def __init__(self, url: str, query: str, mapping: dict[str, str], batch_size: int):
         from sqlalchemy import create_engine, text
-        from sqlalchemy.exc import SQLAlchemyError
 
         self.mapping, self.batch_size = mapping, max(1, batch_size)
         self.name = safe_url(url)
         self.ordered = bool(re.search(r"\border\s+by\b", query, re.IGNORECASE))
         if url.startswith(("postgresql://", "postgres://")):
             url = "postgresql+psycopg://" + url.split("://", 1)[1]
+        step = "cannot use the database URL"
         try:
             self.engine = create_engine(url)
+            step = "cannot connect"
             self.connection = self.engine.connect()
+            step = "cannot run the query"
             self.result = self.connection.execution_options(stream_results=True, yield_per=self.batch_size).execute(
                 text(query)
             )
             self.keys = list(self.result.keys())
-        except SQLAlchemyError as exc:
-            self.close()
-            raise InputError(f"{self.name}: {_sql_reason(exc)}", field="query") from None
-        except Exception as exc:  # noqa: BLE001 - bad URLs raise ValueError, missing drivers ImportError, ...
+        except Exception as exc:  # noqa: BLE001 - bad URLs, missing drivers, refused connections, SQL errors
             self.close()
             raise InputError(
-                f"{self.name}: cannot open ({type(exc).__name__}: {_first_line(exc)})", field="input"
+                f"{self.name}: {step} ({_reason(exc)})", field="input" if step != "cannot run the query" else "query"
             ) from None
 
     def rows(self, start_row: int = 1) -> Iterator[RawRow]:
@@ -345,10 +352,9 @@ def _first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [""])[0][:200]
 
 
-def _sql_reason(exc: BaseException) -> str:
-    orig = getattr(exc, "orig", None)
-    kind = type(orig or exc).__name__
-    return f"cannot run the query ({kind}: {_first_line(orig or exc)})"
+def _reason(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None) or exc
+    return f"{type(orig).__name__}: {_first_line(orig)}"
 
 
 def describe(source: Source) -> str:
