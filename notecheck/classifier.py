@@ -14,9 +14,7 @@ Two ways to run the same model:
 from __future__ import annotations
 
 import json
-import math
 import re
-from collections import Counter
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -25,7 +23,7 @@ import numpy as np
 from spacy.tokens import Doc
 
 from notecheck.detectors import Hit
-from notecheck.matching import overlaps
+from notecheck.matching import doc_text, overlaps, sentence_spans
 
 MODEL_FILE = "sentence_classifier.skops"
 FAST_MODEL_FILE = "sentence_classifier.npz"
@@ -57,6 +55,7 @@ class _Block:
         self.vocabulary = {term: i for i, term in enumerate(spec["terms"])}
         self.idf = idf
         self.offset = offset
+        self._word_cache: dict[str, list[int]] = {}
 
     def ngrams(self, text: str) -> list[str]:
         if self.lowercase:
@@ -91,20 +90,48 @@ class _Block:
                     break
         return out
 
-    def features(self, text: str) -> tuple[list[int], list[float]]:
+    def indices(self, text: str) -> list[int]:
+        """Vocabulary index of every n-gram of `text` that is in the vocabulary, repeated as often as it occurs."""
+        if self.lowercase:
+            text = text.lower()
         vocabulary = self.vocabulary
-        counts = Counter(i for i in (vocabulary.get(g) for g in self.ngrams(text)) if i is not None)
-        if not counts:
-            return [], []
-        indices = sorted(counts)
-        values = []
-        for i in indices:
-            tf = 1.0 if self.binary else float(counts[i])
-            if self.sublinear:
-                tf = math.log(tf) + 1.0
-            values.append(tf * float(self.idf[i]))
-        norm = math.sqrt(sum(v * v for v in values))
-        return [i + self.offset for i in indices], [v / norm for v in values]
+        if self.analyzer == "word":
+            grams = self._word_ngrams(self.token_re.findall(text))  # type: ignore[union-attr]
+            return [i for i in map(vocabulary.get, grams) if i is not None]
+        # char_wb n-grams never cross whitespace, so each word's indices are computed once and cached
+        cache = self._word_cache
+        out: list[int] = []
+        for word in text.split():
+            found = cache.get(word)
+            if found is None:
+                found = [i for i in map(vocabulary.get, self._char_wb_ngrams(word)) if i is not None]
+                if len(cache) >= _WORD_CACHE_SIZE:
+                    cache.clear()
+                cache[word] = found
+            out.extend(found)
+        return out
+
+    def weights(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The block's l2-normalised tf-idf of every text as (rows, columns, values), sorted by row then column."""
+        keys: list[int] = []
+        width = len(self.idf)
+        for row, text in enumerate(texts):
+            base = row * width
+            keys.extend(base + i for i in self.indices(text))
+        if not keys:
+            empty = np.zeros(0, dtype=np.int64)
+            return empty, empty, np.zeros(0)
+        unique, counts = np.unique(np.asarray(keys, dtype=np.int64), return_counts=True)
+        rows, cols = np.divmod(unique, width)
+        tf = np.ones(len(counts)) if self.binary else counts.astype(np.float64)
+        if self.sublinear:
+            tf = np.log(tf) + 1.0
+        values = tf * self.idf[cols]
+        norms = np.sqrt(np.bincount(rows, weights=values * values, minlength=len(texts)))
+        return rows, cols + self.offset, values / norms[rows]
+
+
+_WORD_CACHE_SIZE = 200_000
 
 
 class LinearTfidfModel:
@@ -135,18 +162,14 @@ class LinearTfidfModel:
         return cls(config, arrays)
 
     def decision_function(self, texts: list[str]) -> np.ndarray:
-        scores = np.empty((len(texts), len(self.intercept)))
-        for row, text in enumerate(texts):
-            indices: list[int] = []
-            values: list[float] = []
-            for block in self.blocks:
-                i, v = block.features(text)
-                indices += i
-                values += v
-            if indices:
-                scores[row] = np.asarray(values) @ self.coef_t[indices] + self.intercept
-            else:
-                scores[row] = self.intercept
+        """The linear score of every text for every category: one sparse-times-dense product for the batch."""
+        scores = np.tile(self.intercept, (len(texts), 1))
+        for block in self.blocks:
+            rows, cols, values = block.weights(texts)
+            if len(rows):
+                contributions = values[:, None] * self.coef_t[cols]
+                starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
+                scores[rows[starts]] += np.add.reduceat(contributions, starts, axis=0)
         return scores
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:
@@ -171,8 +194,8 @@ class SentenceClassifier:
 
     def predict_docs(self, docs: list[Doc]) -> list[tuple[list[tuple[int, int]], np.ndarray]]:
         """One classifier call for a whole batch of notes; returns per note (sentence spans, probabilities)."""
-        spans_per_doc = [[(s.start_char, s.end_char) for s in doc.sents if s.text.strip()] for doc in docs]
-        texts = [doc.text[a:b] for doc, spans in zip(docs, spans_per_doc, strict=True) for a, b in spans]
+        spans_per_doc = [[(a, b) for a, b in sentence_spans(doc) if doc_text(doc)[a:b].strip()] for doc in docs]
+        texts = [doc_text(doc)[a:b] for doc, spans in zip(docs, spans_per_doc, strict=True) for a, b in spans]
         probabilities = self.predict_sentences(texts)
         out, i = [], 0
         for spans in spans_per_doc:
@@ -199,7 +222,7 @@ class SentenceClassifier:
                 p = float(row[index])
                 if category in in_sentence or p < (crowded if in_sentence else threshold):
                     continue
-                start_trim, end_trim = _trim(doc.text, start, end)
+                start_trim, end_trim = _trim(doc_text(doc), start, end)
                 found.append(
                     Hit("prohibited", category, f"prohibited.{category}.classifier", start_trim, end_trim, p,
                         self.messages.get(category, f"This sentence appears to convey {category.replace('_', ' ')} "

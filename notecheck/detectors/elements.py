@@ -8,7 +8,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from notecheck.lexicon import Lexicons
-from notecheck.matching import RuleSet
+from notecheck.matching import RuleSet, doc_text, sentence_spans
 from notecheck.report import ELEMENTS, Element, Span
 
 MAX_EVIDENCE = 3
@@ -53,19 +53,19 @@ class ElementDetector:
         self._min_words = {n: r.min_words for n, r in rules.items() if r.min_words}
 
     def detect(self, doc: Doc, *, contact_date_given: bool = False, title: str | None = None) -> dict[str, Element]:
-        sentences = [(s.start_char, s.end_char) for s in doc.sents] or [(0, len(doc.text))]
+        sentences = sentence_spans(doc) or [(0, len(doc_text(doc)))]
         found = list(self._rules.find(doc))
         found += [m for m in self._opening.find(doc) if m.start < sentences[0][1]]
         for m in self._with_date.find(doc):
-            start, end = next(((a, b) for a, b in sentences if a <= m.start < b), (0, len(doc.text)))
-            if DATE_LIKE.search(doc.text[start:end]):
+            start, end = next(((a, b) for a, b in sentences if a <= m.start < b), (0, len(doc_text(doc))))
+            if DATE_LIKE.search(doc_text(doc)[start:end]):
                 found.append(m)
         spans: dict[str, list[Span]] = {name: [] for name in ELEMENTS}
         for m in sorted(found, key=lambda m: m.start):
             bucket = spans[m.key]
             if not any(s.start < m.end and m.start < s.end for s in bucket):
                 bucket.append(Span(m.start, m.end))
-        lowered = doc.text.lower()
+        lowered = doc_text(doc).lower()
         spans["location"] = [s for s in spans["location"] if not _inside_method_phrase(lowered, s)]
         spans["location"] = _contact_locations(doc, spans["location"])
         elements = {name: Element(bool(spans[name]), spans[name][:MAX_EVIDENCE]) for name in ELEMENTS}
@@ -97,15 +97,15 @@ def _contact_locations(doc: Doc, found: list[Span]) -> list[Span]:
     """Locations of this contact: none in plans, and only the first sentence's when the note opens as remote."""
     if not found:
         return found
-    sentences = [(s.start_char, s.end_char) for s in doc.sents]
-    first_end = sentences[0][1] if sentences else len(doc.text)
-    remote = bool(REMOTE_OPENING.match(doc.text[:first_end]))
+    sentences = sentence_spans(doc)
+    first_end = sentences[0][1] if sentences else len(doc_text(doc))
+    remote = bool(REMOTE_OPENING.match(doc_text(doc)[:first_end]))
     kept = []
     for span in found:
         if remote and span.start >= first_end:
             continue
         sentence_start = next((a for a, b in sentences if a <= span.start < b), 0)
-        if FUTURE_CUE.search(doc.text[sentence_start : span.start]):
+        if FUTURE_CUE.search(doc_text(doc)[sentence_start : span.start]):
             continue
         kept.append(span)
     return kept

@@ -5,14 +5,12 @@ Negated mentions are kept on purpose: "denies drug use" still records drug-use i
 
 from __future__ import annotations
 
-from bisect import bisect_right
-
 from spacy.language import Language
 from spacy.tokens import Doc
 
 from notecheck.detectors import Hit
 from notecheck.lexicon import Lexicons
-from notecheck.matching import Match, RuleSet, longest_non_overlapping, overlaps
+from notecheck.matching import Match, RuleSet, longest_non_overlapping, overlaps, sentence_of
 
 
 class ProhibitedDetector:
@@ -27,13 +25,14 @@ class ProhibitedDetector:
 
     def _active_exclusions(self, doc: Doc) -> list[tuple[Match, frozenset[str]]]:
         active = []
+        cue_hits: dict[str, list[Match]] = {}
         for m in self._exclusion_matcher.find(doc):
             exclusion = self._exclusions[m.key]
             if m.key in self._cues:
-                sentence = doc.char_span(m.start, m.end, alignment_mode="expand")
-                sent = sentence.sent if sentence is not None else doc[:]
-                cue_hits = self._cues[m.key].find(doc)
-                if not any(sent.start_char <= c.start < sent.end_char for c in cue_hits):
+                start, end = sentence_of(doc, m.start)
+                if m.key not in cue_hits:
+                    cue_hits[m.key] = self._cues[m.key].find(doc)
+                if not any(start <= c.start < end for c in cue_hits[m.key]):
                     continue
             active.append((m, frozenset(exclusion.categories)))
         return active
@@ -59,10 +58,9 @@ class ProhibitedDetector:
         yielding = [h for h in hits if self._rules[h.rule][1].yields_to]
         if not yielding:
             return hits
-        starts = [s.start_char for s in doc.sents]
 
-        def sentence(h: Hit) -> int:
-            return bisect_right(starts, h.start) - 1  # type: ignore[arg-type]
+        def sentence(h: Hit) -> tuple[int, int]:
+            return sentence_of(doc, h.start)  # type: ignore[arg-type]
 
         kept = []
         for hit in hits:

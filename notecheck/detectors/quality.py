@@ -7,7 +7,7 @@ from spacy.tokens import Doc
 
 from notecheck.detectors import Hit
 from notecheck.lexicon import Lexicons
-from notecheck.matching import RuleSet, longest_non_overlapping
+from notecheck.matching import RuleSet, doc_text, longest_non_overlapping
 
 VAGUE_RULE = "quality.vague.too_short"
 VAGUE_GENERIC_RULE = "quality.vague.generic"
@@ -68,7 +68,7 @@ class QualityDetector:
                 Hit("quality", "vague", VAGUE_RULE, None, None, 0.9,
                     f"The note has {words} words; say what happened, what was decided and what comes next.", SEED_001)
             ]  # fmt: skip
-        if words < self._min_words_no_numbers and not any(ch.isdigit() for ch in doc.text):
+        if words < self._min_words_no_numbers and not any(ch.isdigit() for ch in doc_text(doc)):
             return [
                 Hit("quality", "vague", VAGUE_RULE, None, None, 0.7,
                     f"The note has {words} words and no date, hours or amounts; say what happened, what was "

@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m benchmarks.run` (checker speed and PII recall against vanilla Presidio), and others."""
