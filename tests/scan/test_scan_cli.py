@@ -71,7 +71,7 @@ def test_scan_input_errors_exit_2(tmp_path: Path, notes_file: Path, monkeypatch,
 def test_missing_input_in_a_subprocess_is_one_line_exit_2(tmp_path: Path) -> None:
     result = notecheck("scan", "nope.parquet", cwd=tmp_path)
     assert result.returncode == 2
-    assert result.stderr.strip() == f"notecheck: error: nope.parquet: no such file"
+    assert result.stderr.strip() == "notecheck: error: nope.parquet: no such file"
     assert result.stdout == ""
 
 

@@ -1,4 +1,4 @@
-"""`notecheck report`: one self-contained HTML file whose charts draw in headless chromium, offline, without note text."""
+"""`notecheck report`: one self-contained HTML file whose charts draw in headless chromium, offline, no text."""
 
 from __future__ import annotations
 
