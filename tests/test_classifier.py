@@ -1,0 +1,133 @@
+"""The sentence classifier at check time: the numpy fast path equals the skops pipeline, and how it combines."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from notecheck.classifier import (
+    CROWDED_SENTENCE_THRESHOLD,
+    FAST_MODEL_FILE,
+    LinearTfidfModel,
+    SentenceClassifier,
+    default_model_path,
+    load_classifier,
+)
+from notecheck.detectors import Hit
+from notecheck.nlp import load_nlp
+from notecheck.report import PROHIBITED_CATEGORIES
+from notecheck.training import make_sentences, read_jsonl
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def skops_model() -> SentenceClassifier:
+    model = load_classifier(str(default_model_path()))
+    assert model is not None
+    return model
+
+
+@pytest.fixture(scope="module")
+def fast_model() -> SentenceClassifier:
+    model = load_classifier(True)
+    assert model is not None
+    return model
+
+
+def test_the_bundled_model_loads_through_the_fast_path(fast_model: SentenceClassifier) -> None:
+    assert isinstance(fast_model.pipeline, LinearTfidfModel)
+    assert fast_model.categories == [
+        "medical",
+        "mental_health",
+        "substance_use",
+        "pregnancy",
+        "disability",
+        "criminal",
+        "legal",
+        "domestic_violence",
+        "child_custody",
+    ]
+
+
+def test_fast_path_equals_the_skops_pipeline_on_dev_sentences(fast_model, skops_model) -> None:  # type: ignore[no-untyped-def]
+    sentences = make_sentences(read_jsonl(ROOT / "data" / "dev.jsonl"), load_nlp()).texts
+    sentences += ["", "   ", "ZZZ qqq", "Cx's PO -- DUI, 5/14 @ 9am!!", "naïve café résumé"]
+    fast = fast_model.predict_sentences(sentences)
+    slow = skops_model.predict_sentences(sentences)
+    assert fast.shape == slow.shape == (len(sentences), 9)
+    assert np.abs(fast - slow).max() < 1e-6
+
+
+def test_load_classifier_accepts_either_artifact(skops_model) -> None:  # type: ignore[no-untyped-def]
+    fast = load_classifier(str(default_model_path().with_name(FAST_MODEL_FILE)))
+    assert fast is not None and isinstance(fast.pipeline, LinearTfidfModel)
+    assert not isinstance(skops_model.pipeline, LinearTfidfModel)
+    assert load_classifier(str(ROOT / "no-such-model.skops")) is None
+
+
+def test_checking_a_note_does_not_import_scikit_learn() -> None:
+    code = (
+        "import sys; from notecheck.checker import Checker; c = Checker(); "
+        "r = c.check('She relapsed and is back in rehab.'); "
+        "assert c.classifier is not None; "
+        "print(sorted(m for m in ('sklearn', 'skops') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+class _Fixed:
+    """A stand-in model with fixed probabilities per sentence text."""
+
+    def __init__(self, table: dict[str, list[float]]):
+        self.table = table
+
+    def predict_proba(self, texts: list[str]) -> np.ndarray:
+        return np.array([self.table.get(t.strip(), [0.0] * 9) for t in texts])
+
+
+def _probs(**by_category: float) -> list[float]:
+    return [by_category.get(c, 0.0) for c in PROHIBITED_CATEGORIES]
+
+
+def test_hits_add_sentences_the_rules_missed_and_respect_the_thresholds() -> None:
+    nlp = load_nlp()
+    text = "She is expecting in May. His PO called about the DUI. Nothing else."
+    doc = nlp(text)
+    model = SentenceClassifier(
+        _Fixed(
+            {
+                "She is expecting in May.": _probs(pregnancy=0.7),
+                "His PO called about the DUI.": _probs(criminal=0.99, substance_use=0.8, legal=0.95),
+            }
+        ),
+        list(PROHIBITED_CATEGORIES),
+    )
+    po = text.index("His PO")
+    rule_hits = [Hit("prohibited", "criminal", "prohibited.criminal.supervision", po, po + 6, 0.95, "m", "s")]
+    (prediction,) = model.predict_docs([doc])
+    hits = model.hits(doc, prediction, rule_hits, threshold=0.5)
+    found = {(h.category, text[h.start : h.end]) for h in hits}
+    # a new category in a quiet sentence at the policy threshold
+    assert ("pregnancy", "She is expecting in May.") in found
+    # the category a rule already found in that sentence is not repeated
+    assert not any(c == "criminal" for c, _ in found)
+    # in a sentence a rule already flagged, another category needs CROWDED_SENTENCE_THRESHOLD
+    assert CROWDED_SENTENCE_THRESHOLD <= 0.95
+    assert ("legal", "His PO called about the DUI.") in found
+    assert not any(c == "substance_use" for c, _ in found)
+    assert all(h.rule == f"prohibited.{h.category}.classifier" for h in hits)
+    assert model.hits(doc, prediction, rule_hits, threshold=0.75) == [h for h in hits if h.confidence >= 0.75]
+
+
+def test_predict_docs_keeps_notes_apart() -> None:
+    nlp = load_nlp()
+    docs = [nlp("One. Two."), nlp(""), nlp("Three.")]
+    model = SentenceClassifier(_Fixed({}), ["medical"] * 9)
+    spans = [s for s, _ in model.predict_docs(docs)]
+    assert spans == [[(0, 4), (5, 9)], [], [(0, 6)]]

@@ -1,0 +1,108 @@
+"""Training: sentence labels from evidence quotes, lexicon examples, determinism, the exported fast path."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from notecheck import training
+from notecheck.classifier import FAST_MODEL_FILE, FAST_VOCAB_FILE, MODEL_FILE, LinearTfidfModel, load_classifier
+from notecheck.nlp import load_nlp
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _note(note_id: str, text: str, evidence: list[tuple[str, str]]) -> dict:  # type: ignore[type-arg]
+    return {
+        "id": note_id,
+        "text": text,
+        "labels": {
+            "prohibited": sorted({c for c, _ in evidence}),
+            "evidence": [{"category": c, "quote": q} for c, q in evidence],
+        },
+    }
+
+
+def test_a_sentence_is_labeled_with_the_categories_of_the_quotes_it_overlaps() -> None:
+    notes = [
+        _note(
+            "n1",
+            "Met client at the office. She has a court date and her PO called. Next visit 5/2.",
+            [("legal", "court date"), ("criminal", "her PO")],
+        )
+    ]
+    sentences = training.make_sentences(notes, load_nlp())
+    assert sentences.texts == [
+        "Met client at the office.",
+        "She has a court date and her PO called.",
+        "Next visit 5/2.",
+    ]
+    legal, criminal = training.CATEGORIES.index("legal"), training.CATEGORIES.index("criminal")
+    assert sentences.labels[1, legal] == 1 and sentences.labels[1, criminal] == 1
+    assert sentences.labels[0].sum() == 0 and sentences.labels[2].sum() == 0
+    assert sentences.note_ids == ["n1"] * 3
+
+
+def test_a_quote_spanning_two_sentences_labels_both() -> None:
+    notes = [_note("n1", "She went to rehab. It was for 28 days.", [("substance_use", "rehab. It was")])]
+    sentences = training.make_sentences(notes, load_nlp())
+    assert sentences.labels[:, training.CATEGORIES.index("substance_use")].tolist() == [1, 1]
+
+
+def test_lexicon_examples_are_labeled_with_their_rule_category(checker_no_model) -> None:  # type: ignore[no-untyped-def]
+    extra = training.lexicon_sentences(checker_no_model)
+    assert len(extra.texts) == len(extra.labels) > 100
+    by_text = dict(zip(extra.texts, extra.labels.tolist(), strict=True))
+    assert by_text["Client denies drug use."][training.CATEGORIES.index("substance_use")] == 1
+    assert sum(by_text["Client is expecting a call back from the employer."]) == 0
+
+
+@pytest.fixture(scope="module")
+def tiny_fit(checker_no_model):  # type: ignore[no-untyped-def]
+    """A model fitted on the lexicon examples alone, with 2-fold calibration: fast enough for the test suite."""
+    saved = training.CV_FOLDS
+    training.CV_FOLDS = 2
+    try:
+        data = training.lexicon_sentences(checker_no_model)
+        first, second = training.fit(data), training.fit(data)
+    finally:
+        training.CV_FOLDS = saved
+    return data, first, second
+
+
+def test_training_is_deterministic(tiny_fit) -> None:  # type: ignore[no-untyped-def]
+    data, first, second = tiny_fit
+    a = first.predict_proba(data.texts)
+    b = second.predict_proba(data.texts)
+    assert np.array_equal(a, b)
+
+
+def test_saved_model_and_fast_export_agree(tiny_fit, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    data, pipeline, _ = tiny_fit
+    path = training.save(pipeline, tmp_path)
+    assert path.name == MODEL_FILE and (tmp_path / FAST_MODEL_FILE).exists()
+    config = json.loads((tmp_path / FAST_VOCAB_FILE).read_text(encoding="utf-8"))
+    assert config["skops_sha256"] == training.sha256(path) and config["categories"] == training.CATEGORIES
+    with np.load(tmp_path / FAST_MODEL_FILE, allow_pickle=False) as arrays:
+        assert arrays["coef"].shape[0] == len(training.CATEGORIES)
+    canonical = load_classifier(str(path))
+    fast = load_classifier(str(tmp_path / FAST_MODEL_FILE))
+    assert canonical is not None and fast is not None and isinstance(fast.pipeline, LinearTfidfModel)
+    texts = [*data.texts, "Totally unrelated words here.", ""]
+    assert np.abs(canonical.predict_sentences(texts) - fast.predict_sentences(texts)).max() < 1e-6
+
+
+def test_the_model_card_reports_dev_and_test_and_the_data_hashes() -> None:
+    card = (ROOT / "notecheck" / "models" / "README.md").read_text(encoding="utf-8")
+    for needle in (
+        "rules alone",
+        "model alone",
+        "DEV:",
+        "TEST:",
+        "SHA-256",
+        training.sha256(ROOT / "data" / "train.jsonl"),
+    ):
+        assert needle in card
