@@ -18,7 +18,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from api.review import sessions
 from api.review.noteview import EvidenceCache
 from api.review.options import ReviewOptions
-from api.review.queue import Queue
+from api.review.queue_index import Queue
 from api.review.sessions import WebSession
 from notecheck._version import __version__
 from notecheck.store.db import Database

@@ -135,8 +135,9 @@ def router(ctx: ReviewContext) -> APIRouter:
         if office is not None and not viewer.may_see(office):
             raise Problem(403, "This key is not allowed for that office.")
         with ctx.db.session() as session:
-            ids, total = ctx.queue.finding_ids(session, filters, viewer, limit=limit, offset=offset)
-            counts = ctx.queue.facets(session, filters, viewer, per="finding")
+            view = ctx.queue.view(session)
+            ids, total = view.finding_ids(filters, viewer, limit=limit, offset=offset)
+            counts = view.facets(filters, viewer, per="finding")
             rows = session.execute(
                 select(FindingRow, NoteResult.contact_date, Verdict)
                 .join(NoteResult, NoteResult.id == FindingRow.note_pk)

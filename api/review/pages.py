@@ -7,6 +7,7 @@ A note of an office the reviewer does not hold answers 404, exactly like a note 
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any
 
 from fastapi import APIRouter, Form
@@ -78,9 +79,10 @@ def router(ctx: ReviewContext) -> APIRouter:
         filters, problem = _filters(request.query_params)
         viewer = web.viewer
         with ctx.db.session() as session:
-            facets = ctx.queue.facets(session, filters, viewer)
-            all_count = ctx.queue.count_notes(session, Filters(**{**filters.__dict__, "status": None}), viewer)
-            result = ctx.queue.page(session, filters, viewer, page=page, per_page=ctx.options.page_size)
+            view = ctx.queue.view(session)
+        facets = view.facets(filters, viewer)
+        all_count = view.count_notes(replace(filters, status=None), viewer)
+        result = view.page(filters, viewer, page=page, per_page=ctx.options.page_size)
         pages = max(1, math.ceil(result.total_notes / ctx.options.page_size))
         done = request.query_params.get("done")
         flash = problem or (f"{done} finding(s) updated." if done and done.isdigit() else None)
@@ -119,7 +121,7 @@ def router(ctx: ReviewContext) -> APIRouter:
                 .where(or_(N.c.checked_at > note.checked_at, and_(N.c.checked_at == note.checked_at, N.c.id > pk)))
                 .limit(1)
             )
-            risk = ctx.queue.note_risk(session, filters, viewer, pk)
+            risk = ctx.queue.view(session).note_risk(filters, viewer, pk)
             audit(
                 session,
                 actor=viewer.name,
@@ -181,7 +183,7 @@ def router(ctx: ReviewContext) -> APIRouter:
         risk = int(risk_param) if risk_param.isdigit() else None
         forward = request.url.path.endswith("/next")
         with ctx.db.session() as session:
-            target = ctx.queue.neighbour(session, filters, web.viewer, pk, risk, forward=forward)
+            target = ctx.queue.view(session).neighbour(filters, web.viewer, pk, risk, forward=forward)
         if target is None:
             return RedirectResponse(f"/review?{filters.query()}&end={'last' if forward else 'first'}", status_code=303)
         return RedirectResponse(f"/review/notes/{target}?{filters.query()}", status_code=303)
@@ -305,7 +307,7 @@ def router(ctx: ReviewContext) -> APIRouter:
             return ctx.login_redirect(request)
         with ctx.db.session() as session:
             by_rule, by_category = verdicts.precision(session, web.viewer)
-            open_by_rule = ctx.queue.findings_by(session, Filters(), web.viewer, "rule")
+            open_by_rule = ctx.queue.view(session).findings_by(Filters(), web.viewer, "rule")
         return ctx.render(
             "rules.html", web=web, by_rule=by_rule, by_category=by_category, open_by_rule=open_by_rule, Filters=Filters
         )

@@ -3,79 +3,35 @@
 A note is in the queue when its most recent result (across scans and gate blocks, by `checked_at`, then row id)
 was flagged (`decision != "allow"`). A finding's status is its verdict, looked up by (note_id, fingerprint), so
 verdicts survive rescans; "open" when there is none. Filters narrow findings; a note matches when any of its
-findings does; facet counts apply every filter except their own.
+findings does; facet counts apply every filter except their own. Order: riskiest first (prohibited, PII, quality,
+timeliness; then error, warning, info), then the most recently checked.
 
-The queue is answered from an in-process index (numpy columns, one row per finding of a queued note) rather than
-by grouping in SQL on every page: with 50,000 findings the SQL facets alone took ~100 ms on SQLite, the index
-answers a page in a few milliseconds. It is checked against the database on every request (two aggregate
-queries: the notes' and the verdicts' count, last id and last timestamp) and rebuilt when either changed, so a
-page never shows a stale queue. Rows updated in place (rather than added or removed) are not noticed; the store
-never does that to notes or findings, and verdict updates move `decided_at`.
+A `QueueView` answers all of that from numpy columns (one row per finding of a queued note) in a few milliseconds;
+`queue_index.Queue` keeps it current with the database.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sqlalchemy import and_, exists, func, or_, select
-from sqlalchemy.orm import Session
 
-from api.review.filters import STATUSES, Filters, risk_of
+from api.review.filters import STATUSES, Filters
 from api.review.scope import Viewer
 from notecheck.report import KIND_RANK
-from notecheck.store.models import FindingRow, NoteResult, Verdict
 
-N = NoteResult.__table__
-F = FindingRow.__table__
-V = Verdict.__table__
 CODED = ("office", "staff", "kind", "category", "severity", "rule")
+NOTE_LEVEL = ("office", "staff")  # the same for every finding of a note
 EPOCH = dt.date(1970, 1, 1)
 NO_DATE = np.iinfo(np.int32).min
+NO_RISK = 1 << 30
+STATUS_CODE = {name: i for i, name in enumerate(STATUSES)}
 
 
-class _Codes:
-    """Labels ↔ small integer codes for one column."""
-
-    def __init__(self) -> None:
-        self.labels: list[Any] = []
-        self.index: dict[Any, int] = {}
-
-    def code(self, label: Any) -> int:
-        found = self.index.get(label)
-        if found is None:
-            found = self.index[label] = len(self.labels)
-            self.labels.append(label)
-        return found
-
-
-@dataclass
-class _Index:
-    """Immutable once built; a verdict change swaps in a copy with a new `status` column."""
-
-    version: tuple[Any, ...]
-    codes: dict[str, _Codes]
-    # per finding
-    fid: np.ndarray
-    note: np.ndarray
-    columns: dict[str, np.ndarray]  # coded columns, office and staff copied from the note
-    risk: np.ndarray
-    day: np.ndarray
-    keys: dict[tuple[str, str], list[int]]
-    # per note
-    note_pk: np.ndarray
-    note_rank: np.ndarray  # 0 = most recently checked
-    note_rows: list[tuple[Any, ...]]  # (pk, note_id, office, staff, contact_date, checked_at, decision)
-    pk_to_note: dict[int, int]
-    status: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int8))
-    verdict_version: tuple[Any, ...] = ()
-
-
-@dataclass
+@dataclass(frozen=True)
 class QueueNote:
     pk: int
     note_id: str
@@ -98,248 +54,179 @@ class QueueNote:
         return ("error", "warning", "info", "other")[min(self.risk % 10, 3)]
 
 
-@dataclass
+@dataclass(frozen=True)
 class QueuePage:
     notes: list[QueueNote]
     total_notes: int
     total_findings: int
 
 
-def _latest_flagged_select():  # type: ignore[no-untyped-def]
-    newer = N.alias("newer")
-    superseded = exists().where(
-        newer.c.note_id == N.c.note_id,
-        or_(newer.c.checked_at > N.c.checked_at, and_(newer.c.checked_at == N.c.checked_at, newer.c.id > N.c.id)),
-    )
-    latest = (
-        select(N.c.id, N.c.note_id, N.c.office, N.c.staff, N.c.contact_date, N.c.checked_at, N.c.decision)
-        .where(N.c.decision != "allow", ~superseded)
-        .cte("latest")
-        .prefix_with("MATERIALIZED")
-    )
-    return select(
-        latest.c.id, latest.c.note_id, latest.c.office, latest.c.staff, latest.c.contact_date, latest.c.checked_at,
-        latest.c.decision, F.c.id, F.c.kind, F.c.category, F.c.severity, F.c.rule, F.c.fingerprint,
-    ).select_from(latest.join(F, F.c.note_pk == latest.c.id))  # fmt: skip
+@dataclass(frozen=True)
+class QueueView:
+    """One consistent snapshot of the queue; every answer of a request comes from the same one."""
 
+    version: tuple[Any, ...]
+    verdict_version: tuple[Any, ...]
+    labels: dict[str, list[Any]]
+    codes: dict[str, dict[Any, int]]
+    fid: np.ndarray  # per finding, grouped by note: the rows of note o are start[o]:start[o + 1]
+    note: np.ndarray
+    columns: dict[str, np.ndarray]
+    risk: np.ndarray
+    day: np.ndarray
+    status: np.ndarray
+    keys: dict[tuple[str, str], Any]  # (note_id, fingerprint) -> row index or list of row indexes
+    start: np.ndarray  # per note
+    note_rank: np.ndarray  # 0 = the most recently checked
+    note_rows: list[tuple[Any, ...]]  # (pk, note_id, office, staff, contact_date, checked_at, decision, scan_id)
+    note_time: np.ndarray  # checked_at in microseconds, for the recency order
+    pk_to_note: dict[int, int]  # live notes only
+    id_to_note: dict[str, int]  # live notes only
+    alive: np.ndarray  # per finding: False once a newer result superseded its note (until the next rebuild)
+    dead: int = 0
 
-class Queue:
-    """The queue over one database. Thread-safe; share one per app."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._index: _Index | None = None
-
-    # -- keeping the index current -------------------------------------------------------------------------------
-    def current(self, session: Session) -> _Index:
-        notes_version = tuple(session.execute(select(func.count(), func.max(N.c.id), func.max(N.c.checked_at))).one())
-        verdict_version = tuple(session.execute(select(func.count(), func.max(V.c.id), func.max(V.c.decided_at))).one())
-        with self._lock:
-            index = self._index
-            if index is None or index.version != notes_version:
-                index = self._build(session, notes_version)
-            if index.verdict_version != verdict_version:
-                index = self._with_status(session, index, verdict_version)
-            self._index = index
-            return index
-
-    def invalidate(self) -> None:
-        with self._lock:
-            self._index = None
-
-    @staticmethod
-    def _build(session: Session, version: tuple[Any, ...]) -> _Index:
-        codes = {name: _Codes() for name in CODED}
-        notes: dict[int, int] = {}
-        note_rows: list[tuple[Any, ...]] = []
-        fid: list[int] = []
-        note: list[int] = []
-        cols: dict[str, list[int]] = {name: [] for name in CODED}
-        risk: list[int] = []
-        day: list[int] = []
-        keys: dict[tuple[str, str], list[int]] = {}
-        for row in session.execute(_latest_flagged_select()):
-            pk, note_id, office, staff, contact_date, checked_at, decision, f_id, kind, category, severity, rule, fp = (
-                row
-            )
-            ordinal = notes.get(pk)
-            if ordinal is None:
-                ordinal = notes[pk] = len(note_rows)
-                note_rows.append((pk, note_id, office, staff, contact_date, checked_at, decision))
-            keys.setdefault((note_id, fp), []).append(len(fid))
-            fid.append(f_id)
-            note.append(ordinal)
-            for name, value in zip(CODED, (office, staff, kind, category, severity, rule), strict=True):
-                cols[name].append(codes[name].code(value))
-            risk.append(risk_of(kind, severity))
-            day.append((contact_date.date() - EPOCH).days if contact_date is not None else NO_DATE)
-        order = sorted(range(len(note_rows)), key=lambda i: (note_rows[i][5], note_rows[i][0]), reverse=True)
-        rank = np.empty(len(note_rows), dtype=np.int64)
-        rank[np.asarray(order, dtype=np.int64)] = np.arange(len(note_rows), dtype=np.int64)
-        return _Index(
-            version=version,
-            codes=codes,
-            fid=np.asarray(fid, dtype=np.int64),
-            note=np.asarray(note, dtype=np.int64),
-            columns={name: np.asarray(values, dtype=np.int32) for name, values in cols.items()},
-            risk=np.asarray(risk, dtype=np.int64),
-            day=np.asarray(day, dtype=np.int32),
-            keys=keys,
-            note_pk=np.asarray([r[0] for r in note_rows], dtype=np.int64),
-            note_rank=rank,
-            note_rows=note_rows,
-            pk_to_note=notes,
-            status=np.zeros(len(fid), dtype=np.int8),
-        )
-
-    @staticmethod
-    def _with_status(session: Session, index: _Index, verdict_version: tuple[Any, ...]) -> _Index:
-        status = np.zeros(len(index.fid), dtype=np.int8)
-        code = {name: i for i, name in enumerate(STATUSES)}
-        for note_id, fp, verdict in session.execute(select(V.c.note_id, V.c.fingerprint, V.c.verdict)):
-            rows = index.keys.get((note_id, fp))
-            if rows:
-                status[rows] = code.get(verdict, 0)
-        return _Index(**{**index.__dict__, "status": status, "verdict_version": verdict_version})
-
-    # -- masks ------------------------------------------------------------------------------------------------------
-    @staticmethod
-    def _mask(index: _Index, filters: Filters, viewer: Viewer, *, skip: str | None = None) -> np.ndarray:
-        mask = np.ones(len(index.fid), dtype=bool)
+    # -- masks --------------------------------------------------------------------------------------------------------
+    def _parts(self, filters: Filters, viewer: Viewer) -> dict[str, np.ndarray | None]:
+        """One boolean array per active filter (None = no constraint); a facet combines all but its own."""
+        n = len(self.fid)
+        parts: dict[str, np.ndarray | None] = {"alive": self.alive if self.dead else None}
         if not viewer.all_offices:
-            allowed = [index.codes["office"].index[o] for o in viewer.offices if o in index.codes["office"].index]
-            mask &= np.isin(index.columns["office"], np.asarray(allowed, dtype=np.int32))
+            allowed = [self.codes["office"][o] for o in viewer.offices if o in self.codes["office"]]
+            parts["scope"] = np.isin(self.columns["office"], np.asarray(allowed, dtype=np.int32))
         for name in CODED:
             value = getattr(filters, name)
-            if value is None or name == skip:
-                continue
-            code = index.codes[name].index.get(value)
-            if code is None:
-                return np.zeros(len(index.fid), dtype=bool)
-            mask &= index.columns[name] == code
-        if filters.status is not None and skip != "status":
-            mask &= index.status == STATUSES.index(filters.status)
-        if filters.date_from is not None:
-            mask &= index.day >= (filters.date_from - EPOCH).days
-        if filters.date_to is not None:
-            mask &= (index.day <= (filters.date_to - EPOCH).days) & (index.day != NO_DATE)
+            if value is not None:
+                code = self.codes[name].get(value)
+                parts[name] = np.zeros(n, dtype=bool) if code is None else self.columns[name] == code
+        if filters.status is not None:
+            parts["status"] = self.status == STATUS_CODE[filters.status]
+        if filters.date_from is not None or filters.date_to is not None:
+            when = np.ones(n, dtype=bool)
+            if filters.date_from is not None:
+                when &= self.day >= (filters.date_from - EPOCH).days
+            if filters.date_to is not None:
+                when &= (self.day <= (filters.date_to - EPOCH).days) & (self.day != NO_DATE)
+            parts["date"] = when
         if filters.note_id is not None:
-            wanted = [i for i, r in enumerate(index.note_rows) if r[1] == filters.note_id]
-            mask &= np.isin(index.note, np.asarray(wanted, dtype=np.int64))
+            wanted = self.id_to_note.get(filters.note_id, -1)
+            parts["note_id"] = self.note == wanted
+        return parts
+
+    def _mask(self, parts: dict[str, np.ndarray | None], skip: str | None = None) -> np.ndarray:
+        mask = np.ones(len(self.fid), dtype=bool)
+        for name, part in parts.items():
+            if part is not None and name != skip:
+                mask &= part
         return mask
 
+    def mask(self, filters: Filters, viewer: Viewer) -> np.ndarray:
+        return self._mask(self._parts(filters, viewer))
+
     # -- answers ------------------------------------------------------------------------------------------------------
-    def facets(
-        self, session: Session, filters: Filters, viewer: Viewer, *, per: str = "note"
-    ) -> dict[str, dict[str, int]]:
+    def facets(self, filters: Filters, viewer: Viewer, *, per: str = "note") -> dict[str, dict[str, int]]:
         """For each facet, {value: notes (or findings) matching every other filter}, largest first."""
-        index = self.current(session)
+        parts = self._parts(filters, viewer)
+        m = len(self.note_rows)
         out: dict[str, dict[str, int]] = {}
         for name in ("office", "kind", "category", "severity", "staff", "status"):
-            mask = self._mask(index, filters, viewer, skip=name)
-            if name == "status":
-                values, labels = index.status[mask], list(STATUSES)
-            else:
-                values, labels = index.columns[name][mask], index.codes[name].labels
-            if per == "note":
-                pairs = np.unique(values.astype(np.int64) * (len(index.note_rows) + 1) + index.note[mask])
-                values = pairs // (len(index.note_rows) + 1)
-            counts = np.bincount(values, minlength=len(labels)) if len(values) else np.zeros(len(labels), np.int64)
-            found = {("" if labels[i] is None else str(labels[i])): int(n) for i, n in enumerate(counts) if n}
+            mask = self._mask(parts, skip=name)
+            labels = list(STATUSES) if name == "status" else self.labels[name]
+            column = self.status if name == "status" else self.columns[name]
+            if not mask.any():
+                counts = np.zeros(len(labels), dtype=np.int64)
+            elif per != "note":
+                counts = np.bincount(column[mask], minlength=len(labels))
+            elif name in NOTE_LEVEL:  # one value per note: count the notes with any matching finding
+                hit = np.bincount(self.note[mask], minlength=m) > 0  # such a note has rows: start[o] is one
+                counts = np.bincount(column[self.start[:-1][hit]], minlength=len(labels))
+            else:  # distinct (value, note) pairs
+                pairs = np.bincount(column[mask].astype(np.int64) * m + self.note[mask], minlength=len(labels) * m)
+                counts = (pairs.reshape(len(labels), m) > 0).sum(axis=1)
+            found = {("" if labels[i] is None else str(labels[i])): int(c) for i, c in enumerate(counts) if c}
             out[name] = dict(sorted(found.items(), key=lambda kv: (-kv[1], kv[0])))
         return out
 
-    def _ordered_notes(self, index: _Index, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _order(self, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Matching note ordinals in queue order, with each note's risk and matching-finding count."""
-        count = np.bincount(index.note[mask], minlength=len(index.note_rows))
-        best = np.full(len(index.note_rows), 1 << 30, dtype=np.int64)
-        np.minimum.at(best, index.note[mask], index.risk[mask])
+        m = len(self.note_rows)
+        count = np.bincount(self.note[mask], minlength=m)
+        best = np.full(m, NO_RISK, dtype=np.int64)
+        risks = self.risk[mask]
+        notes = self.note[mask]
+        for r in np.unique(risks)[::-1]:  # few distinct risks: assign the worst first, the best last
+            best[notes[risks == r]] = r
         matched = np.nonzero(count)[0]
-        order = matched[np.lexsort((index.note_rank[matched], best[matched]))]
-        return order, best, count
+        return matched[np.lexsort((self.note_rank[matched], best[matched]))], best, count
 
-    def page(
-        self, session: Session, filters: Filters, viewer: Viewer, *, page: int = 1, per_page: int = 50
-    ) -> QueuePage:
-        index = self.current(session)
-        mask = self._mask(index, filters, viewer)
-        order, best, count = self._ordered_notes(index, mask)
-        start = (max(page, 1) - 1) * per_page
-        chosen = order[start : start + per_page]
+    def page(self, filters: Filters, viewer: Viewer, *, page: int = 1, per_page: int = 50) -> QueuePage:
+        mask = self.mask(filters, viewer)
+        order, best, count = self._order(mask)
+        first = (max(page, 1) - 1) * per_page
         notes = []
-        for ordinal in chosen.tolist():
-            pk, note_id, office, staff, contact_date, checked_at, decision = index.note_rows[ordinal]
-            rows = np.nonzero(index.note == ordinal)[0] if len(chosen) else []
-            statuses = np.bincount(index.status[rows], minlength=len(STATUSES))
-            kinds: dict[str, int] = {}
-            for code in index.columns["kind"][rows].tolist():
-                label = index.codes["kind"].labels[code]
-                kinds[label] = kinds.get(label, 0) + 1
+        kinds = self.labels["kind"]
+        for o in order[first : first + per_page].tolist():
+            pk, note_id, office, staff, contact_date, checked_at, decision = self.note_rows[o][:7]
+            rows = slice(int(self.start[o]), int(self.start[o + 1]))
+            statuses = np.bincount(self.status[rows], minlength=len(STATUSES))
+            by_kind = np.bincount(self.columns["kind"][rows], minlength=len(kinds))
             notes.append(
                 QueueNote(
-                    pk, note_id, office, staff, contact_date, checked_at, decision, int(best[ordinal]),
-                    int(count[ordinal]), {s: int(statuses[i]) for i, s in enumerate(STATUSES)}, kinds,
+                    pk, note_id, office, staff, contact_date, checked_at, decision, int(best[o]), int(count[o]),
+                    {s: int(statuses[i]) for i, s in enumerate(STATUSES)},
+                    {kinds[i]: int(c) for i, c in enumerate(by_kind) if c},
                 )
             )  # fmt: skip
         return QueuePage(notes, len(order), int(mask.sum()))
 
+    def count_notes(self, filters: Filters, viewer: Viewer) -> int:
+        return int(np.count_nonzero(np.bincount(self.note[self.mask(filters, viewer)], minlength=1)))
+
     def neighbour(
-        self, session: Session, filters: Filters, viewer: Viewer, note_pk: int, risk: int | None, *, forward: bool
+        self, filters: Filters, viewer: Viewer, note_pk: int, risk: int | None, *, forward: bool
     ) -> int | None:
         """The pk of the note after (or before) this one in the queue; None at the end.
 
-        Keyed by the note's position (risk as the note view saw it, and its recency), so a note that has left the
-        queue because every finding was decided still has a place to continue from."""
-        index = self.current(session)
-        ordinal = index.pk_to_note.get(note_pk)
-        mask = self._mask(index, filters, viewer)
-        order, best, _ = self._ordered_notes(index, mask)
-        if ordinal is None:
-            return int(index.note_pk[order[0]]) if forward and len(order) else None
-        here_risk = risk if risk is not None else int(best[ordinal]) if best[ordinal] < (1 << 30) else None
-        if here_risk is None:
-            return int(index.note_pk[order[0]]) if forward and len(order) else None
-        key = here_risk * (len(index.note_rows) + 1) + index.note_rank[ordinal]
-        keys = best[order] * (len(index.note_rows) + 1) + index.note_rank[order]
-        if forward:
-            after = np.nonzero(keys > key)[0]
-            return int(index.note_pk[order[after[0]]]) if len(after) else None
-        before = np.nonzero(keys < key)[0]
-        return int(index.note_pk[order[before[-1]]]) if len(before) else None
+        Keyed by the note's position (its risk as the note view saw it, and its recency), so a note that has left
+        the queue because every finding was decided still has a place to continue from."""
+        order, best, _ = self._order(self.mask(filters, viewer))
+        ordinal = self.pk_to_note.get(note_pk)
+        here = risk if risk is not None else None if ordinal is None or best[ordinal] == NO_RISK else int(best[ordinal])
+        if ordinal is None or here is None:
+            return int(self.note_pk(order[0])) if forward and len(order) else None
+        width = len(self.note_rows) + 1
+        key = here * width + self.note_rank[ordinal]
+        keys = best[order] * width + self.note_rank[order]
+        candidates = np.nonzero(keys > key)[0] if forward else np.nonzero(keys < key)[0]
+        if not len(candidates):
+            return None
+        return self.note_pk(order[candidates[0] if forward else candidates[-1]])
 
-    def note_risk(self, session: Session, filters: Filters, viewer: Viewer, note_pk: int) -> int | None:
-        """The note's risk among the findings matching these filters (None when none match)."""
-        index = self.current(session)
-        ordinal = index.pk_to_note.get(note_pk)
+    def note_pk(self, ordinal: int) -> int:
+        return int(self.note_rows[int(ordinal)][0])
+
+    def note_risk(self, filters: Filters, viewer: Viewer, note_pk: int) -> int | None:
+        """The note's risk among its findings matching these filters (None when none match)."""
+        ordinal = self.pk_to_note.get(note_pk)
         if ordinal is None:
             return None
-        mask = self._mask(index, filters, viewer) & (index.note == ordinal)
-        return int(index.risk[mask].min()) if mask.any() else None
+        rows = slice(int(self.start[ordinal]), int(self.start[ordinal + 1]))
+        mask = self.mask(filters, viewer)[rows]
+        return int(self.risk[rows][mask].min()) if mask.any() else None
 
     def finding_ids(
-        self, session: Session, filters: Filters, viewer: Viewer, *, limit: int = 100, offset: int = 0
+        self, filters: Filters, viewer: Viewer, *, limit: int = 100, offset: int = 0
     ) -> tuple[list[int], int]:
         """Finding ids riskiest first (then the note's recency, then id), and the number matching."""
-        index = self.current(session)
-        mask = self._mask(index, filters, viewer)
-        rows = np.nonzero(mask)[0]
-        order = rows[np.lexsort((index.fid[rows], index.note_rank[index.note[rows]], index.risk[rows]))]
-        return index.fid[order[offset : offset + limit]].tolist(), len(rows)
+        rows = np.nonzero(self.mask(filters, viewer))[0]
+        order = rows[np.lexsort((self.fid[rows], self.note_rank[self.note[rows]], self.risk[rows]))]
+        return self.fid[order[offset : offset + limit]].tolist(), len(rows)
 
-    def count_notes(self, session: Session, filters: Filters, viewer: Viewer) -> int:
-        index = self.current(session)
-        return int(np.count_nonzero(np.bincount(index.note[self._mask(index, filters, viewer)])))
-
-    def findings_by(self, session: Session, filters: Filters, viewer: Viewer, column: str) -> dict[str, int]:
+    def findings_by(self, filters: Filters, viewer: Viewer, column: str) -> dict[str, int]:
         """Matching findings per value of one coded column (e.g. open findings per rule)."""
-        index = self.current(session)
-        values = index.columns[column][self._mask(index, filters, viewer)]
-        labels = index.codes[column].labels
-        counts = np.bincount(values, minlength=len(labels)) if len(values) else []
-        return {str(labels[i]): int(n) for i, n in enumerate(counts) if n}
-
-    def is_queued(self, session: Session, note_pk: int) -> bool:
-        return note_pk in self.current(session).pk_to_note
+        values = self.columns[column][self.mask(filters, viewer)]
+        labels = self.labels[column]
+        counts = np.bincount(values, minlength=len(labels))
+        return {str(labels[i]): int(c) for i, c in enumerate(counts) if c}
 
 
 def ordered(rows: Sequence[Any], ids: list[int], key: str = "id") -> list[Any]:

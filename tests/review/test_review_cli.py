@@ -12,7 +12,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from api.review.filters import Filters
-from api.review.queue import Queue
+from api.review.queue_index import Queue
 from api.review.scope import Viewer
 from api.review.verdicts import findings_of_note, record
 from notecheck import review_commands

@@ -9,9 +9,9 @@ import pytest
 from review_support import synthetic
 
 from api.review.filters import Filters
-from api.review.queue import Queue
+from api.review.queue_index import Queue
 from api.review.scope import Viewer
-from api.review.verdicts import findings_of_note, record
+from api.review.verdicts import findings_of_note, record, reopen
 from notecheck.store import Database
 from notecheck.store.models import NoteResult
 
@@ -129,3 +129,40 @@ def test_the_index_notices_new_results_and_verdicts(db: Database) -> None:
         record(session, ADMIN, findings_of_note(session, pks(db)["n1"]), "confirmed", reason=None, reason_code=None)
     with db.session() as session:
         assert queue.page(session, Filters(), ADMIN).total_notes == 0
+        reopen(session, ADMIN, findings_of_note(session, pks(db)["n1"]))  # a removed verdict: open again
+    with db.session() as session:
+        assert queue.page(session, Filters(), ADMIN).total_notes == 1
+        assert queue.page(session, Filters(status="confirmed"), ADMIN).total_notes == 0
+
+
+def test_appending_new_results_matches_a_rebuild(db: Database) -> None:
+    """The long-lived index, extended result by result, answers exactly as one built from scratch."""
+    import random
+
+    from notecheck.report import CATEGORIES
+
+    rng = random.Random(3)
+    shapes = [(k, c, s) for k, cats in CATEGORIES.items() for c in cats[:2] for s in ("error", "warning", "info")]
+    kept = Queue()
+    filters = [Filters(), Filters(status=None), Filters(kind="pii", status=None), Filters(office="Wheaton")]
+    for step in range(30):
+        note_id = f"n{rng.randrange(12)}"
+        findings = rng.sample(shapes, rng.choice([0, 1, 2, 3]))
+        office = rng.choice(["Rockville", "Wheaton"])
+        synthetic(db, rng.choice(["s1", "s2", "gate"]), note_id, findings, office=office)
+        if step % 5 == 4:
+            with db.session() as session:
+                some = findings_of_note(session, max(pks(db).values()))
+                if some:
+                    record(session, ADMIN, some[:1], "confirmed", reason=None, reason_code=None)
+        with db.session() as session:
+            extended = kept.view(session)
+            fresh = Queue().view(session)
+            for f in filters:
+                a, b = extended.page(f, ADMIN), fresh.page(f, ADMIN)
+                assert [(n.note_id, n.risk, n.counts) for n in a.notes] == [
+                    (n.note_id, n.risk, n.counts) for n in b.notes
+                ]
+                assert (a.total_notes, a.total_findings) == (b.total_notes, b.total_findings)
+                assert extended.facets(f, ADMIN) == fresh.facets(f, ADMIN)
+    assert kept.extensions > kept.builds  # it really was extended, not rebuilt each time
