@@ -258,6 +258,8 @@ def _size(path: str) -> int:
 def _run(options: ScanOptions, source: Source, checker: Checker, db: Database, workers: int,
          as_of: dt.date | None, started: float) -> ScanSummary:  # fmt: skip
     out = str(Path(options.out).resolve()) if options.out else None
+    if out is not None and source.format != "sql" and Path(out) == Path(source.name):
+        raise InputError("--out must not be the input file", field="out")
     scan_id, checkpoint, resumed = _begin(options, source, db, out)
     if resumed and not options.quiet:
         _notice(f"resuming scan {scan_id} at row {checkpoint.next_row} ({checkpoint.phase})")

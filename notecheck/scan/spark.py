@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -26,6 +27,7 @@ from typing import Any
 from notecheck.errors import ConfigError, InputError
 from notecheck.scan.sources import RawRow, apply_column_map, detect_format, parse_jsonl_line
 
+_REMOTE = re.compile(r"^(hdfs|s3a?|s3n|gs|abfss?|wasbs?|dbfs|viewfs)://", re.IGNORECASE)
 INSTALL_HINT = "the Spark engine needs PySpark: pip install 'notecheck[spark]' (and Java 17)"
 OUTPUT_SCHEMA = (
     "row long, note_id string, decision string, score int, report string, error_field string, error_reason string"
@@ -164,14 +166,20 @@ def run_spark_scan(options: Any) -> Any:
     from notecheck.scan.runner import ScanSummary, new_scan_id
 
     started = time.monotonic()
-    fmt = detect_format(options.input)
-    if fmt not in ("jsonl", "parquet"):
-        raise InputError("the Spark engine reads .jsonl or .parquet inputs", field="input")
     if options.query:
         raise InputError("--query is only for database URL inputs", field="query")
-    path = Path(options.input.removeprefix("file://"))
-    if not path.exists():
-        raise InputError(f"{options.input}: no such file", field="input")
+    remote = bool(_REMOTE.match(options.input))
+    if remote:  # hdfs://, s3a://, gs://, abfss://...: Spark reads it; the format comes from the name
+        fmt = "jsonl" if options.input.rstrip("/").lower().endswith((".jsonl", ".ndjson", ".json")) else "parquet"
+        source = options.input
+    else:
+        fmt = detect_format(options.input)
+        if fmt not in ("jsonl", "parquet"):
+            raise InputError("the Spark engine reads .jsonl or .parquet inputs", field="input")
+        path = Path(options.input.removeprefix("file://"))
+        if not path.exists():
+            raise InputError(f"{options.input}: no such file", field="input")
+        source = str(path.resolve())
     if not options.out or options.out.endswith(".jsonl"):
         raise InputError("--engine spark writes Parquet: give --out a directory path", field="out")
     if options.resume:
@@ -179,7 +187,6 @@ def run_spark_scan(options: Any) -> Any:
     Checker(policy=options.policy)  # fail fast on a bad policy, before starting Spark
     spark = spark_session()
     spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", str(max(1, options.batch_size)))
-    source = str(path.resolve())
     try:
         frame = spark.read.text(source) if fmt == "jsonl" else spark.read.parquet(source)
     except Exception as exc:  # noqa: BLE001 - AnalysisException and friends: the input cannot be read
@@ -191,7 +198,7 @@ def run_spark_scan(options: Any) -> Any:
     checked = numbered.mapInPandas(
         check_partition(options.policy, fmt, dict(options.column_map), integral), OUTPUT_SCHEMA
     )
-    out = str(Path(options.out).resolve())
+    out = options.out if _REMOTE.match(options.out) else str(Path(options.out).resolve())
     pass_started = time.monotonic()
     _mark_duplicates(checked).write.mode("overwrite").parquet(out)
     pass_seconds = time.monotonic() - pass_started
