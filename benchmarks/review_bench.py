@@ -9,8 +9,9 @@
    severity; about `--findings` finding rows in all.
 2. Starts the real server (`notecheck serve`, a separate process), signs in over HTTP, and times each page:
    the queue (several filters, as an admin and as a one-office reviewer), the queue right after a verdict,
-   a note view (a different note each time; each view also writes an audit event), the rule-quality page, and
-   GET /v1/findings. Reports the first (cold) request apart, then p50/p95/max of the rest.
+   the queue right after a note was blocked at the gate (POST /v1/gate records it for review), a note view (a
+   different note each time; each view also writes an audit event), the rule-quality page, and GET /v1/findings.
+   Reports the first (cold) request apart, then p50/p95/max of the rest.
 3. Drives Debian's chromium (Playwright) through 100 findings with the keyboard only (j, Enter, c, d 1 Enter, n),
    and checks that 100 verdicts by that reviewer are in the database.
 """
@@ -49,6 +50,12 @@ SHAPES = [
     ("quality", "vague", "quality.vague.generic", "info", None),
     ("timeliness", "late_entry", "timeliness.late_entry.business_days", "warning", None),
 ]
+GATE_NOTE = {
+    "office": "Office 00",
+    "staff": "Staff 000",
+    "contact_date": "2026-03-04",
+    "text": "Called client 3/4 re: CDL training. Her PO approved it. SSN 123-45-6789. I will call her Friday.",
+}
 ELEMENTS = {"date": True, "contact_method": False, "participants": True, "location": True, "purpose": True,
             "substance": True, "next_steps": True}  # fmt: skip
 
@@ -220,7 +227,8 @@ def measure_pages(base: str, seeded: Seeded, pks: list[int], key: str, requests:
         "/review?status=dismissed", "/review?date_from=2026-03-01&date_to=2026-05-31", "/review?page=20",
     ]  # fmt: skip
     samples: dict[str, list[float]] = {"queue (admin)": [], "queue (one-office reviewer)": [], "note view": [],
-                                       "rules": [], "queue after a verdict": [], "GET /v1/findings": []}  # fmt: skip
+                                       "rules": [], "queue after a verdict": [], "queue after a gate block": [],
+                                       "GET /v1/findings": []}  # fmt: skip
     api = {"Authorization": f"Bearer {key}"}
     findings = admin.get("/v1/findings?limit=500", headers=api)  # admin key: ids to give verdicts to
     ids = [f["id"] for f in findings.json()["findings"]] if findings.status_code == 200 else []
@@ -237,6 +245,9 @@ def measure_pages(base: str, seeded: Seeded, pks: list[int], key: str, requests:
             body = {"verdict": "confirmed"}
             admin.post(f"/v1/findings/{ids.pop()}/review", json=body, headers=api)
             samples["queue after a verdict"].append(timed(admin, "GET", "/review"))
+        blocked = admin.post("/v1/gate", json={**GATE_NOTE, "id": f"G-{i:04d}"}, headers=api)
+        if blocked.status_code == 422:  # recorded for review as a gate block: the queue grows by one note
+            samples["queue after a gate block"].append(timed(admin, "GET", "/review"))
     out["pages"] = {name: percentiles(values) for name, values in samples.items() if values}
     return out
 
