@@ -17,6 +17,14 @@ pytestmark = pytest.mark.timeout(300)
 NOTE_URL = re.compile(r".*/review/notes/(\d+)\?.*")
 
 
+UNLABELLED = """() => Array.from(document.querySelectorAll(
+    "input:not([type=hidden]), select, textarea, button")).filter(el => {
+  const name = (el.labels && el.labels.length) || el.getAttribute("aria-label") || el.getAttribute("aria-labelledby")
+    || (el.tagName === "BUTTON" && el.textContent.trim());
+  return !name;
+}).map(el => el.outerHTML.slice(0, 80))"""
+
+
 def open_ids(page) -> list[str]:  # type: ignore[no-untyped-def]
     return page.locator("li.finding[data-status='open']").evaluate_all("els => els.map(e => e.id)")
 
@@ -28,6 +36,9 @@ def test_sign_in_filter_open_confirm_and_dismiss(page, live, env: ReviewEnv) -> 
     expect(page.get_by_role("heading", name="Review queue")).to_be_visible()
     expect(page.locator("table.queue")).to_contain_text("rv-001")
     expect(page.locator("table.queue")).not_to_contain_text("wh-001")  # another office
+    assert page.evaluate(UNLABELLED) == []  # every control has a label
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to main content"  # first in focus order
     screenshot(page, "review-queue.png")
 
     page.get_by_label("Kind").select_option("pii")
@@ -44,6 +55,7 @@ def test_sign_in_filter_open_confirm_and_dismiss(page, live, env: ReviewEnv) -> 
     findings = page.locator("li.finding")
     count = findings.count()
     assert count >= 3
+    assert page.evaluate(UNLABELLED) == []
 
     # Without the keyboard: the forms post and come back.
     first = findings.nth(0)
