@@ -39,11 +39,14 @@ def scan(
         typer.Option(help="end date for open contact gaps and due follow-ups [default: the latest day in the data]"),
     ] = None,  # fmt: skip
 ) -> None:
-    """Check many notes; results go to the database (and --out). Exit 0 when done, 2 when the input is unreadable.
+    """Check many notes; results go to the database (and --out). Exit 0 when done, 2 when the input is unreadable,
+    1 when the scan stopped part-way (a worker died): rerun with --resume.
 
     Example: notecheck scan notes.parquet --out reports.jsonl --workers 4
     """
-    from notecheck.cli import fail
+    from concurrent.futures.process import BrokenProcessPool
+
+    from notecheck.cli import err, fail
     from notecheck.scan.runner import ScanOptions, run_scan
     from notecheck.scan.sources import parse_column_map
 
@@ -67,6 +70,9 @@ def scan(
         summary = run_scan(options)
     except (InputError, ConfigError) as exc:
         raise fail(str(exc)) from None
+    except BrokenProcessPool:
+        err.print("notecheck: error: a worker process died (out of memory?); continue with --resume", markup=False)
+        raise typer.Exit(1) from None
     for line in summary.lines():
         typer.echo(line)
 

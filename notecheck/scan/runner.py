@@ -222,6 +222,13 @@ def _begin(options: ScanOptions, source: Source, db: Database, out: str | None) 
                     f"scan {checkpoint.scan_id} was a scan of another input, query or policy", field="input"
                 )
             if checkpoint.phase != "done":
+                scan = session.get(Scan, checkpoint.scan_id)
+                recorded_identity = (scan.options or {}).get("input_identity") if scan is not None else None
+                if checkpoint.phase == "notes" and recorded_identity and recorded_identity != source.identity():
+                    raise InputError(
+                        f"{source.name} changed since scan {checkpoint.scan_id} started; start a new scan",
+                        field="input",
+                    )
                 if (checkpoint.out_path or None) != out:
                     raise InputError(
                         f"--out must be the interrupted scan's ({checkpoint.out_path or 'none'}) to resume it",
@@ -242,6 +249,7 @@ def _begin(options: ScanOptions, source: Source, db: Database, out: str | None) 
             "column_map": options.column_map,
             "out": out,
             "query": options.query,
+            "input_identity": source.identity(),
         }
         checkpoint = _create(session, scan_id, source=source.name, policy=options.policy, key=key, out=out,
                              total=source.total, options=recorded)  # fmt: skip

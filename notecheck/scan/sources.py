@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import hashlib
 import json
 import re
 from collections.abc import Iterator
@@ -106,6 +107,21 @@ class Source:
 
     def close(self) -> None:
         return None
+
+    def identity(self) -> str | None:
+        """Size and a digest of the head and tail of the input file(s): a resumed scan must read the same input."""
+        paths = getattr(self, "files", None) or ([self.path] if hasattr(self, "path") else [])
+        if not paths:
+            return None
+        digest = hashlib.sha256()
+        for path in paths:
+            size = path.stat().st_size
+            digest.update(f"{path.name}:{size}:".encode())
+            with path.open("rb") as handle:
+                digest.update(handle.read(1 << 16))
+                handle.seek(max(0, size - (1 << 16)))
+                digest.update(handle.read(1 << 16))
+        return digest.hexdigest()[:32]
 
 
 def open_source(

@@ -126,3 +126,17 @@ def test_a_kill_during_the_export_is_repaired_by_resume(tmp_path: Path, monkeypa
         assert session.scalar(select(func.count()).select_from(Scan)) == 1
     assert in_file == stored and len(stored) == summary.caseload_findings
     db.dispose()
+
+
+def test_resume_refuses_an_input_that_changed(tmp_path: Path) -> None:
+    notes = corpus_notes(8)
+    path = write_jsonl(tmp_path / "notes.jsonl", notes[:4])
+    db_url = f"sqlite:///{tmp_path / 'nc.db'}"
+    first = run_scan(ScanOptions(input=str(path), db_url=db_url, workers=1))
+    db = Database(db_url)
+    with db.session() as session:
+        session.get(ScanCheckpoint, first.scan_id).phase = "notes"  # type: ignore[union-attr]  # as if killed
+    db.dispose()
+    write_jsonl(path, notes)  # rows appended: positions would no longer mean the same rows
+    with pytest.raises(InputError, match="changed since scan"):
+        run_scan(ScanOptions(input=str(path), db_url=db_url, workers=1, resume=True))
