@@ -7,7 +7,8 @@
 Routes (CONTRACT §5): POST /v1/check, POST /v1/gate, POST /v1/scans, GET /v1/scans/{id}, GET /healthz,
 GET /metrics, /openapi.json; the JavaScript gate at /static/notecheck-gate.js and its demo form at /example;
 the reviewer queue (/review, /v1/findings) when `api.review` is installed. Checks run on worker threads
-(at most `settings.worker_threads` at once) so the event loop keeps answering while notes are checked.
+(at most `settings.worker_threads` at once) so the event loop keeps answering while notes are checked; the checks
+themselves take turns inside spaCy memory zones (api/zone.py).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from api.problems import PROBLEM_JSON
 from api.schemas import HealthOut
 from api.services import Services
 from api.settings import Settings
+from api.zone import ZonedChecker
 from notecheck._version import __version__
 from notecheck.checker import Checker
 from notecheck.store.db import Database
@@ -56,7 +58,12 @@ def create_app(
     db: Database | None = None,
     scan_runner: scans.ScanRunner | None = None,
 ) -> FastAPI:
-    """Build the app around a loaded Checker. `db` and `scan_runner` may be injected (tests, embedding)."""
+    """Build the app around a loaded Checker. `db` and `scan_runner` may be injected (tests, embedding).
+
+    Every front end gets the checker wrapped in a ZonedChecker (api/zone.py): one check at a time, each in a spaCy
+    memory zone, so the process does not grow with every new word it is sent.
+    """
+    checker = ZonedChecker(checker)  # type: ignore[assignment]
     database = db or Database(settings.db_url)
     svc = Services(
         checker=checker,

