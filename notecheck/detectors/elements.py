@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from spacy.attrs import IS_ALPHA
 from spacy.language import Language
 from spacy.tokens import Doc
 
@@ -69,7 +70,7 @@ class ElementDetector:
         spans["location"] = [s for s in spans["location"] if not _inside_method_phrase(lowered, s)]
         spans["location"] = _contact_locations(doc, spans["location"])
         elements = {name: Element(bool(spans[name]), spans[name][:MAX_EVIDENCE]) for name in ELEMENTS}
-        words = sum(1 for t in doc if t.is_alpha)
+        words = int(doc.to_array(IS_ALPHA).sum()) if len(doc) else 0
         for name, minimum in self._min_words.items():
             if words >= minimum:
                 elements[name].present = True

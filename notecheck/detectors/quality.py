@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from spacy.attrs import IS_ALPHA
 from spacy.language import Language
 from spacy.tokens import Doc
 
@@ -62,7 +63,7 @@ class QualityDetector:
         return shifts >= self._min_shifts or (shifts >= 1 and len(topics) >= self._min_topics)
 
     def _vague(self, doc: Doc) -> list[Hit]:
-        words = sum(1 for t in doc if t.is_alpha)
+        words = int(doc.to_array(IS_ALPHA).sum()) if len(doc) else 0
         if words < self._min_words:
             return [
                 Hit("quality", "vague", VAGUE_RULE, None, None, 0.9,

@@ -29,6 +29,7 @@ def test_a_tiny_run_produces_every_figure(capsys) -> None:  # type: ignore[no-un
     assert set(result["pii"]) == {"test split", "all labeled notes"}
     assert result["cli"]["runs"] == 1 and result["cli"]["exit_codes"][0] in (0, 1)
     assert "notecheck (tokenizer + sentencizer)" in result["components"]["ms_per_note"]
+    assert result["breakdown_cpu_ms_per_note"]["check_many, everything"] > 0
     assert set(result["ner"]["participants_accuracy"]) == {"rules", "rules + NER PERSON"}
     bench.render(result)
     assert "vanilla Presidio" in capsys.readouterr().out
