@@ -33,7 +33,9 @@ import datetime as dt
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
+import numpy as np
 from sqlalchemy import and_, case, delete, func, insert, select, update
 
 from notecheck.fingerprint import fingerprint
@@ -186,17 +188,16 @@ class CaseloadChecker:
             probe = MinHashLSH(threshold=self.cloned.similarity, num_perm=NUM_PERM, weights=LSH_WEIGHTS)
             self._lsh_params = (probe.b, probe.r)
         lsh = MinHashLSH(threshold=self.cloned.similarity, num_perm=NUM_PERM, params=self._lsh_params)
-        signatures = {}
-        by_key = {}
+        seen: dict[int, tuple[Any, CaseNote]] = {}
         for note in sorted(candidates, key=_order):
             signature = load_signature(note.minhash)  # type: ignore[arg-type]
-            key = str(note.pk)
             if note.pk not in already:
                 best: tuple[float, CaseNote] | None = None
-                for other_key in lsh.query(signature):
-                    similarity = signature.jaccard(signatures[other_key])
+                for other in lsh.query(signature):
+                    values, other_note = seen[other]
+                    similarity = float(np.count_nonzero(signature.hashvalues == values)) / NUM_PERM  # = .jaccard()
                     if similarity >= self.cloned.similarity and (best is None or similarity > best[0]):
-                        best = (similarity, by_key[other_key])
+                        best = (similarity, other_note)
                 if best is not None:
                     already.add(note.pk)
                     similarity, original = best
@@ -206,11 +207,11 @@ class CaseloadChecker:
                         f"of the same {group}.",
                         self.cloned.ref, f"copy-of:{original.note_id}",
                     )  # fmt: skip
-            lsh.insert(key, signature)
-            signatures[key], by_key[key] = signature, note
+            lsh.insert(note.pk, signature, check_duplication=False)
+            seen[note.pk] = (signature.hashvalues, note)
 
 
-def _stream(db: Database, scan_id: str, order, with_minhash: bool) -> Iterator[CaseNote]:  # type: ignore[no-untyped-def]
+def _stream(db: Database, scan_id: str, order, with_minhash: bool, only_signed: bool = False) -> Iterator[CaseNote]:  # type: ignore[no-untyped-def]
     columns = [
         NoteResult.id,
         NoteResult.note_id,
@@ -229,7 +230,9 @@ def _stream(db: Database, scan_id: str, order, with_minhash: bool) -> Iterator[C
     stmt = (
         select(*columns)
         .join(ScanNote, and_(ScanNote.scan_id == NoteResult.scan_id, ScanNote.note_id == NoteResult.note_id))
-        .where(NoteResult.scan_id == scan_id, order.is_not(None))
+        .where(
+            NoteResult.scan_id == scan_id, order.is_not(None), *([ScanNote.minhash.is_not(None)] if only_signed else [])
+        )
         .order_by(order, ScanNote.row_number)
     )
     with db.engine.connect() as connection:
@@ -297,7 +300,9 @@ def run_caseload(db: Database, scan_id: str, policy: Policy, *, as_of: dt.date |
                 if checker.cloned:
                     write(checker.clones(notes, "client", cloned))
             if checker.cloned:
-                for _, group in itertools.groupby(_stream(db, scan_id, NoteResult.staff, True), key=lambda n: n.staff):
+                for _, group in itertools.groupby(
+                    _stream(db, scan_id, NoteResult.staff, True, only_signed=True), key=lambda n: n.staff
+                ):
                     write(checker.clones(list(group), "staff member", cloned))
         flush()
         _apply_decisions(session, scan_id, policy)
