@@ -75,3 +75,14 @@ def test_spark_matches_local_engine(tmp_path: Path, spark: None) -> None:
     assert len(local_reports) == len(notes) and len(local_errors) == 2
     assert spark_reports == local_reports
     assert spark_errors == local_errors
+
+
+def test_without_pyspark_the_error_says_how_to_install_it(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import sys
+
+    from notecheck.errors import ConfigError
+    from notecheck.scan.spark import _pyspark
+
+    monkeypatch.setitem(sys.modules, "pyspark", None)  # as if not installed
+    with pytest.raises(ConfigError, match=r"notecheck\[spark\]"):
+        _pyspark()
