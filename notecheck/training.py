@@ -377,6 +377,26 @@ def model_card(info: dict[str, Any]) -> str:
     for split in ("dev", "test"):
         lines += ["", f"## {split.upper()}: rules alone vs model alone vs both (note level, P / R / F1)", ""]
         lines += comparison_table(info[f"{split}_compare"])
+    test = info["test_compare"]
+    f1 = {s: test[s]["note_level"]["f1"] for s in ("rules", "model", "both")}
+    worse = [
+        c
+        for c in CATEGORIES
+        if test["both"]["categories"][c]["f1"] < max(test[s]["categories"][c]["f1"] for s in ("rules", "model"))
+    ]
+    lines += [
+        "",
+        f"On test, rules + model reach note-level F1 {f1['both']:.3f} against {f1['rules']:.3f} for the rules alone "
+        f"and {f1['model']:.3f} for the model alone, and macro F1 {test['both']['macro_f1']:.3f} against "
+        f"{test['rules']['macro_f1']:.3f} and {test['model']['macro_f1']:.3f}. "
+        + (
+            "Per category the combination is below the better single system for "
+            + ", ".join(f"`{c}`" for c in worse)
+            + " (extra model findings that are false alarms)."
+            if worse
+            else "It is at least as good as either system in every category."
+        ),
+    ]
     lines += [
         "",
         "## Limits",
