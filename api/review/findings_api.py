@@ -119,7 +119,7 @@ def router(ctx: ReviewContext) -> APIRouter:
         rule: str | None = Query(None, max_length=200),
         note_id: str | None = Query(None, max_length=200),
         limit: int = Query(100, ge=1, le=500),
-        offset: int = Query(0, ge=0),
+        offset: int = Query(0, ge=0, le=2**31 - 1),
     ) -> FindingsPage:
         viewer = Viewer.from_principal(principal)
         params = {
@@ -160,7 +160,7 @@ def router(ctx: ReviewContext) -> APIRouter:
     )
     def review(
         body: ReviewIn,
-        finding_id: int = Path(..., ge=1),
+        finding_id: int = Path(..., ge=1, le=2**63 - 1),
         principal: Any = Depends(reviewer),
     ) -> FindingOut:
         viewer = Viewer.from_principal(principal)

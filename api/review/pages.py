@@ -10,7 +10,7 @@ import math
 from dataclasses import replace
 from typing import Any
 
-from fastapi import APIRouter, Form
+from fastapi import APIRouter, Form, Path, Query
 from sqlalchemy import and_, or_, select
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -24,6 +24,9 @@ from notecheck.errors import InputError
 from notecheck.report import CATEGORIES, SEVERITIES
 from notecheck.store.audit import audit
 from notecheck.store.models import NoteResult
+
+MAX_ROW_ID = 2**63 - 1  # ids past a 64-bit integer cannot exist; refusing them keeps databases from erroring
+MAX_PAGE = 10**6
 
 N = NoteResult.__table__
 
@@ -72,7 +75,7 @@ def router(ctx: ReviewContext) -> APIRouter:
         return ctx.static_response(name)
 
     @r.get("/review")
-    def queue(request: Request, page: int = 1) -> Response:
+    def queue(request: Request, page: int = Query(1, ge=1, le=MAX_PAGE)) -> Response:
         web = ctx.web_session(request)
         if web is None:
             return ctx.login_redirect(request)
@@ -165,7 +168,7 @@ def router(ctx: ReviewContext) -> APIRouter:
         )
 
     @r.get("/review/notes/{pk}")
-    def note(request: Request, pk: int) -> Response:
+    def note(request: Request, pk: int = Path(..., ge=1, le=MAX_ROW_ID)) -> Response:
         web = ctx.web_session(request)
         if web is None:
             return ctx.login_redirect(request)
@@ -174,13 +177,13 @@ def router(ctx: ReviewContext) -> APIRouter:
 
     @r.get("/review/notes/{pk}/next")
     @r.get("/review/notes/{pk}/prev")
-    def step(request: Request, pk: int) -> Response:
+    def step(request: Request, pk: int = Path(..., ge=1, le=MAX_ROW_ID)) -> Response:
         web = ctx.web_session(request)
         if web is None:
             return ctx.login_redirect(request)
         filters, _ = _filters(request.query_params)
         risk_param = request.query_params.get("risk", "")
-        risk = int(risk_param) if risk_param.isdigit() else None
+        risk = int(risk_param) if risk_param.isdigit() and len(risk_param) < 6 else None
         forward = request.url.path.endswith("/next")
         with ctx.db.session() as session:
             target = ctx.queue.view(session).neighbour(filters, web.viewer, pk, risk, forward=forward)
