@@ -162,8 +162,18 @@ def _register_optional_commands() -> None:
     register(app)
 
 
+CORE_COMMANDS = frozenset({"check", "redact", "policies", "eval"})
+
+
+def _invoked_command(argv: list[str]) -> str | None:
+    return next((arg for arg in argv if not arg.startswith("-")), None)
+
+
 def main() -> None:
-    _register_optional_commands()
+    # The scan, server and review commands import SQLAlchemy, FastAPI and more (about half a second): a note
+    # checked from the command line or a pre-save script should not pay for them.
+    if _invoked_command(sys.argv[1:]) not in CORE_COMMANDS:
+        _register_optional_commands()
     try:
         app()
     except NotecheckError as exc:

@@ -116,3 +116,22 @@ def test_installed_console_script_runs_end_to_end(note_file: Path) -> None:
     assert json.loads(done.stdout)["decision"] == "block"
     missing = subprocess.run([str(exe), "check", "/no/such/file"], capture_output=True, text=True)
     assert missing.returncode == 2 and "Traceback" not in missing.stderr
+
+
+def test_checking_a_note_does_not_import_the_server_or_database_stack(note_file: Path) -> None:
+    probe = (
+        "import sys; sys.argv = ['notecheck', 'check', sys.argv[1], '--format', 'json']\n"
+        "from notecheck.cli import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "heavy = [m for m in ('sqlalchemy', 'fastapi', 'uvicorn', 'sklearn', 'skops') if m in sys.modules]\n"
+        "print('HEAVY', heavy, file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe, str(note_file)], capture_output=True, text=True)
+    assert "HEAVY []" in done.stderr, done.stderr
+
+
+def test_help_lists_every_command() -> None:
+    exe = Path(sys.executable).with_name("notecheck")
+    done = subprocess.run([str(exe), "--help"], capture_output=True, text=True)
+    for command in ("check", "redact", "policies", "eval", "scan", "report", "serve", "keys", "users", "demo"):
+        assert command in done.stdout
