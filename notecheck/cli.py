@@ -174,6 +174,10 @@ def main() -> None:
     # checked from the command line or a pre-save script should not pay for them.
     if _invoked_command(sys.argv[1:]) not in CORE_COMMANDS:
         _register_optional_commands()
+    else:
+        from notecheck.startup import skip_unused_presidio_modules
+
+        skip_unused_presidio_modules()
     try:
         app()
     except NotecheckError as exc:
