@@ -39,8 +39,10 @@ def scan(
         typer.Option(help="end date for open contact gaps and due follow-ups [default: the latest day in the data]"),
     ] = None,  # fmt: skip
 ) -> None:
-    """Check many notes; results go to the database (and --out). Exit 0 when done, 2 when the input is unreadable,
-    1 when the scan stopped part-way (a worker died): rerun with --resume.
+    """Check many notes into the results database (and --out); resumable, with caseload checks.
+
+    Exit 0 when done (whatever was found), 2 when the input cannot be read, 1 when the scan stopped part-way
+    (a worker died): rerun with --resume.
 
     Example: notecheck scan notes.parquet --out reports.jsonl --workers 4
     """
