@@ -14,6 +14,7 @@ themselves take turns inside spaCy memory zones (api/zone.py).
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -76,6 +77,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        review = getattr(app.state, "review", None)
+        if review is not None:  # build the reviewer queue's index now, not on the first reviewer's request
+            threading.Thread(target=review.warm_queue, name="review-queue-warmup", daemon=True).start()
         yield
         if db is None:  # ours to close
             database.dispose()

@@ -31,3 +31,15 @@ def test_out_of_range_finding_ids_are_422(client, path: str) -> None:  # type: i
 
 def test_out_of_range_offset_is_422(client) -> None:  # type: ignore[no-untyped-def]
     assert client.get("/v1/findings", params={"offset": 10**30}).status_code == 422
+
+
+def test_the_queue_index_is_built_at_start_up_not_on_the_first_request(checker, sqlite_url) -> None:  # type: ignore[no-untyped-def]
+    import time
+
+    app = create_app(checker, Settings(db_url=sqlite_url))
+    with TestClient(app):
+        queue = app.state.review.queue
+        deadline = time.monotonic() + 30
+        while queue.builds == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert queue.builds == 1
