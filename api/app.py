@@ -37,6 +37,7 @@ from api.zone import ZonedChecker
 from notecheck._version import __version__
 from notecheck.checker import Checker
 from notecheck.store.db import Database
+from notecheck.store.suppressions import suppressed_fingerprints
 
 log = logging.getLogger("notecheck.api")
 STATIC = {
@@ -66,6 +67,8 @@ def create_app(
     """
     checker = ZonedChecker(checker)  # type: ignore[assignment]
     database = db or Database(settings.db_url)
+    if hasattr(checker.unwrapped, "set_suppressed"):  # the agency suppression list, kept current by reviews
+        checker.set_suppressed(suppressed_fingerprints(database))
     svc = Services(
         checker=checker,
         settings=settings,

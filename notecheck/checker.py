@@ -50,6 +50,19 @@ class Checker:
         self._quality = QualityDetector(self.nlp, self.lexicons)
         self.classifier: SentenceClassifier | None = load_classifier(classifier) if classifier else None
         self.policy = policy if isinstance(policy, Policy) else load_policy(policy, frozenset(self.rule_ids()))
+        self._suppressed: frozenset[str] = frozenset()
+
+    # -- the agency suppression list --------------------------------------------------------------------------------
+    @property
+    def suppressed(self) -> frozenset[str]:
+        """Fingerprints reviewers dismissed for the whole agency: such findings are not raised again."""
+        return self._suppressed
+
+    def set_suppressed(self, fingerprints: Iterable[str]) -> None:
+        self._suppressed = frozenset(fingerprints)  # one assignment: safe for threads reading it
+
+    def add_suppressed(self, fingerprints: Iterable[str]) -> None:
+        self._suppressed = self._suppressed | frozenset(fingerprints)
 
     def rule_ids(self) -> list[str]:
         """Every rule id a policy's `rules:` section may name."""
@@ -155,6 +168,9 @@ class Checker:
             key = (hit.rule, span_text.lower() if span_text else "")
             occurrence = seen.get(key, 0)
             seen[key] = occurrence + 1
+            digest = fingerprint(hit.kind, hit.category, hit.rule, span_text or hit.message, occurrence)
+            if digest in self._suppressed:
+                continue
             findings.append(
                 Finding(
                     kind=hit.kind,
@@ -166,7 +182,7 @@ class Checker:
                     confidence=hit.confidence,
                     message=hit.message,
                     policy_ref=self._ref(hit),
-                    fingerprint=fingerprint(hit.kind, hit.category, hit.rule, span_text or hit.message, occurrence),
+                    fingerprint=digest,
                 )
             )
         findings.sort(key=lambda f: (KIND_RANK[f.kind], f.start if f.start is not None else -1, f.rule))

@@ -185,6 +185,8 @@ def router(ctx: ReviewContext) -> APIRouter:
                 session, viewer, [finding], body.verdict, reason=reason, reason_code=code,
                 suppress=body.suppress and body.verdict == "dismissed",
             )  # fmt: skip
+            if body.suppress and body.verdict == "dismissed":
+                ctx.checker.add_suppressed([finding.fingerprint])
             v = verdicts.verdicts_for(session, finding.note_id, [finding.fingerprint]).get(finding.fingerprint)
             return _out(finding, contact_date, v)
 

@@ -240,6 +240,8 @@ def router(ctx: ReviewContext) -> APIRouter:
                         session, viewer, chosen, verdict, reason=text, reason_code=code,
                         suppress=bool(suppress) and verdict == "dismissed", bulk=len(chosen) > 1,
                     )  # fmt: skip
+                    if suppress and verdict == "dismissed":
+                        ctx.checker.add_suppressed(f.fingerprint for f in chosen)
             except InputError as exc:
                 session.rollback()
                 if as_json:

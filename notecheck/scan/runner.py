@@ -35,6 +35,7 @@ from notecheck.store import Database, FindingRow, InputErrorRow, NoteResult, Sca
 from notecheck.store.db import database_url
 from notecheck.store.models import utcnow
 from notecheck.store.results import ensure_scan
+from notecheck.store.suppressions import suppressed_fingerprints
 
 ENGINES = ("local", "spark")
 
@@ -112,6 +113,7 @@ def run_scan(options: ScanOptions) -> ScanSummary:
         workers = max(1, options.workers or os.cpu_count() or 1)
         db = Database(options.db_url)
         try:
+            checker.set_suppressed(suppressed_fingerprints(db))  # forked workers inherit it
             return _run(options, source, checker, db, workers, as_of, started)
         finally:
             db.dispose()
@@ -136,6 +138,7 @@ def scan_notes(
     started = time.monotonic()
     policy_name = checker.policy.name if checker is not None else policy
     checker = checker or Checker(policy=policy)
+    checker.set_suppressed(checker.suppressed | suppressed_fingerprints(db))
     scan_id = scan_id or new_scan_id()
     with db.session() as session:
         scan = session.get(Scan, scan_id)
