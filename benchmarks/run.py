@@ -39,18 +39,11 @@ from collections.abc import Callable, Sequence  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
+from notecheck.corpus import quote_spans  # noqa: E402
+from notecheck.report import PII_CATEGORIES  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
-PII_TYPES = (
-    "US_SSN",
-    "DATE_OF_BIRTH",
-    "PHONE_NUMBER",
-    "EMAIL_ADDRESS",
-    "STREET_ADDRESS",
-    "CASE_ID",
-    "CREDIT_CARD",
-    "US_BANK_NUMBER",
-    "US_DRIVER_LICENSE",
-)
+PII_TYPES = PII_CATEGORIES
 
 
 def pin_one_core() -> int | None:
@@ -186,14 +179,6 @@ def _cpu(run: Callable[[], Any]) -> float:
 
 
 # -- PII recall: notecheck vs vanilla Presidio -----------------------------------------------------------------------
-def _quote_spans(text: str, quote: str) -> list[tuple[int, int]]:
-    spans, start = [], text.find(quote)
-    while start != -1:
-        spans.append((start, start + len(quote)))
-        start = text.find(quote, start + 1)
-    return spans
-
-
 def span_recall(records: Sequence[dict[str, Any]], found: Sequence[list[tuple[str, int, int]]]) -> dict[str, Any]:
     """Per-type recall and precision of (type, start, end) spans against the labeled PII quotes."""
     from notecheck.evaluate import prf
@@ -203,7 +188,7 @@ def span_recall(records: Sequence[dict[str, Any]], found: Sequence[list[tuple[st
     fp = dict.fromkeys(PII_TYPES, 0)
     for record, spans in zip(records, found, strict=True):
         quotes = [
-            (e["type"], _quote_spans(record["text"], e["quote"])) for e in record["labels"].get("pii_evidence", [])
+            (e["type"], quote_spans(record["text"], e["quote"])) for e in record["labels"].get("pii_evidence", [])
         ]
         for kind, where in quotes:
             hit = any(k == kind and any(s < b and a < e for a, b in where) for k, s, e in spans)

@@ -25,6 +25,16 @@ from typing import Any
 
 from notecheck.report import ELEMENTS, PII_CATEGORIES, PROHIBITED_CATEGORIES
 
+
+def quote_spans(text: str, quote: str) -> list[tuple[int, int]]:
+    """Every (start, end) where a label's quote occurs in the note text."""
+    spans, start = [], text.find(quote)
+    while start != -1:
+        spans.append((start, start + len(quote)))
+        start = text.find(quote, start + 1)
+    return spans
+
+
 SPLITS = ("train", "dev", "test")
 NOTE_FIELDS = ("id", "text", "title", "contact_date", "entered_at", "client_id", "staff", "office", "program")
 LABEL_QUALITY = ("opinion", "slang", "vague", "multiple_subjects")

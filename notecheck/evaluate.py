@@ -18,6 +18,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from notecheck.corpus import quote_spans
 from notecheck.errors import InputError
 from notecheck.report import ELEMENTS, PII_CATEGORIES, PROHIBITED_CATEGORIES, Report
 
@@ -101,20 +102,12 @@ def prohibited_metrics(records: Sequence[dict[str, Any]], predicted: Sequence[se
     }
 
 
-def _quote_spans(text: str, quote: str) -> list[tuple[int, int]]:
-    spans, start = [], text.find(quote)
-    while start != -1:
-        spans.append((start, start + len(quote)))
-        start = text.find(quote, start + 1)
-    return spans
-
-
 def pii_metrics(records: Sequence[dict[str, Any]], reports: Sequence[Report]) -> dict[str, Any]:
     """Span-level PII recall and precision per type (title findings, which have no span, are not counted)."""
     counts = {t: {"tp": 0, "fp": 0, "fn": 0, "misses": [], "false_alarms": []} for t in PII_CATEGORIES}
     for record, report in zip(records, reports, strict=True):
         text = record["text"]
-        quotes = [(e["type"], _quote_spans(text, e["quote"])) for e in record["labels"].get("pii_evidence", [])]
+        quotes = [(e["type"], quote_spans(text, e["quote"])) for e in record["labels"].get("pii_evidence", [])]
         found = [f for f in report.findings if f.kind == "pii" and f.start is not None]
         for kind, spans in quotes:
             hit = any(f.category == kind and any(f.start < b and a < f.end for a, b in spans) for f in found)

@@ -38,6 +38,7 @@ from notecheck.classifier import (
     MODEL_FILE,
     SentenceClassifier,
 )
+from notecheck.corpus import quote_spans
 from notecheck.report import PROHIBITED_CATEGORIES
 
 SEED = 1729
@@ -62,14 +63,6 @@ class Sentences:
     texts: list[str]
     labels: np.ndarray  # (n, len(CATEGORIES)) of 0/1
     note_ids: list[str]
-
-
-def quote_spans(text: str, quote: str) -> list[tuple[int, int]]:
-    spans, start = [], text.find(quote)
-    while start != -1:
-        spans.append((start, start + len(quote)))
-        start = text.find(quote, start + 1)
-    return spans
 
 
 def sentence_spans(nlp: Any, text: str) -> list[tuple[int, int]]:
