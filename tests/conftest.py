@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -53,3 +54,30 @@ def database_url(request, tmp_path) -> Iterator[str]:  # type: ignore[no-untyped
         yield f"sqlite:///{tmp_path / 'notecheck.db'}"
     else:
         yield request.getfixturevalue("postgres_url")
+
+
+# Debian's chromium (Playwright cannot download its own browser here). Without the background-networking flags it
+# keeps dialing out to a closed network at every start.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Headless chromium driven by Playwright for Python, one per test module."""
+    from playwright.sync_api import sync_playwright
+
+    playwright = sync_playwright().start()
+    chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    try:
+        yield chromium
+    finally:
+        chromium.close()
+        playwright.stop()

@@ -9,23 +9,9 @@ import httpx
 import pytest
 from api_support import CLEAN, LiveServer
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 # Characters outside the Basic Multilingual Plane before the finding: the report's offsets count code points,
 # JavaScript strings count UTF-16 units, and the highlight must still cover exactly the offending words.
 BLOCKED = "📞📞 Met client at the office. He denies drug use. Next: call on 3/8."
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    playwright = sync_playwright().start()
-    chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-    try:
-        yield chromium
-    finally:
-        chromium.close()
-        playwright.stop()
 
 
 @pytest.fixture

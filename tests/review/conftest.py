@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from review_support import CHROMIUM_ARGS, LiveServer, ReviewEnv, build_env
+from review_support import LiveServer, ReviewEnv, build_env
 
 
 @pytest.fixture(scope="module")
@@ -28,19 +28,6 @@ def client(env: ReviewEnv) -> Iterator[TestClient]:
 def live(env: ReviewEnv) -> Iterator[LiveServer]:
     with LiveServer(env.app) as server:
         yield server
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    playwright = sync_playwright().start()
-    chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-    try:
-        yield chromium
-    finally:
-        chromium.close()
-        playwright.stop()
 
 
 @pytest.fixture

@@ -26,14 +26,6 @@ NOTES = Path(__file__).with_name("notes.jsonl")
 PASSWORD = "correct horse battery"
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "artifacts" / "screenshots"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 def load_notes() -> list[dict[str, Any]]:

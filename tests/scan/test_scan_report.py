@@ -13,9 +13,6 @@ from notecheck.scan import scan_notes
 from notecheck.scan.htmlreport import write_report
 from notecheck.store import Database
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]  # fmt: skip
-
 
 @pytest.fixture(scope="module")
 def report_file(tmp_path_factory: pytest.TempPathFactory, checker: Checker) -> tuple[Path, list[dict]]:
@@ -44,28 +41,24 @@ def test_report_is_self_contained_and_holds_no_text(report_file: tuple[Path, lis
 
 
 @pytest.mark.slow
-def test_report_charts_draw_in_chromium(report_file: tuple[Path, list[dict]]) -> None:
-    from playwright.sync_api import sync_playwright
-
+def test_report_charts_draw_in_chromium(report_file: tuple[Path, list[dict]], browser) -> None:  # type: ignore[no-untyped-def]
     path, _ = report_file
     requests: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1100, "height": 900})
-            page.on("request", lambda r: requests.append(r.url))
-            page.goto(path.as_uri())
-            charts = page.evaluate(
-                """() => Array.from(document.querySelectorAll('svg.chart')).map(svg => {
-                    const box = svg.getBoundingClientRect();
-                    const marks = Array.from(svg.querySelectorAll('path, rect, use')).filter(el => {
-                        const b = el.getBoundingClientRect(); return b.width > 0 && b.height > 0; });
-                    const texts = Array.from(svg.querySelectorAll('text')).map(t => t.textContent);
-                    return {width: box.width, height: box.height, marks: marks.length, texts: texts.join(' ')};
-                })"""
-            )
-        finally:
-            browser.close()
+    page = browser.new_page(viewport={"width": 1100, "height": 900})
+    try:
+        page.on("request", lambda r: requests.append(r.url))
+        page.goto(path.as_uri())
+        charts = page.evaluate(
+            """() => Array.from(document.querySelectorAll('svg.chart')).map(svg => {
+                const box = svg.getBoundingClientRect();
+                const marks = Array.from(svg.querySelectorAll('path, rect, use')).filter(el => {
+                    const b = el.getBoundingClientRect(); return b.width > 0 && b.height > 0; });
+                const texts = Array.from(svg.querySelectorAll('text')).map(t => t.textContent);
+                return {width: box.width, height: box.height, marks: marks.length, texts: texts.join(' ')};
+            })"""
+        )
+    finally:
+        page.close()
     assert [u for u in requests if not u.startswith("file://")] == []
     assert len(charts) >= 7
     for chart in charts:
