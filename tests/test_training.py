@@ -106,3 +106,27 @@ def test_the_model_card_reports_dev_and_test_and_the_data_hashes() -> None:
         training.sha256(ROOT / "data" / "train.jsonl"),
     ):
         assert needle in card
+
+
+def test_cv_folds_are_deterministic_and_cut_across_writers() -> None:
+    records = [{"id": f"{w}-{i:04d}"} for w in "abc" for i in range(40)]
+    folds = training.assign_folds(records, 5)
+    assert folds == training.assign_folds(records, 5) and set(folds) == set(range(5))
+    assert training.assign_folds(records, 0, "writer") == [0] * 40 + [1] * 40 + [2] * 40
+
+
+def test_cross_validation_predicts_every_note_out_of_fold(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(training, "CV_FOLDS", 2)
+    notes = [
+        _note("a-1", "Met client at the office. She is 7 months along.", [("pregnancy", "7 months along")]),
+        _note("a-2", "Phone call with client. He has a court date Monday.", [("legal", "court date")]),
+        _note("b-1", "Client applied at the drug store for a cashier job.", []),
+        _note("b-2", "Client relapsed last week and is back in IOP.", [("substance_use", "relapsed")]),
+    ]
+    notes[2]["labels"]["hard_negative"] = True
+    result = training.cross_validate(notes, 2, 0.5, groups="writer", thresholds=(0.5, 0.9))
+    assert result["folds"] == 2 and result["notes"] == 4
+    assert [row["threshold"] for row in result["sweep"]] == [0.5, 0.9]
+    assert result["rules"]["note_level"]["support"] == 3
+    assert result["rules"]["hard_negatives"]["notes"] == 1
+    assert "rules + model" in training.cv_report(result)
