@@ -23,6 +23,7 @@ from notecheck.detectors.timeliness import RULE as LATE_RULE
 from notecheck.detectors.timeliness import late_entry
 from notecheck.fingerprint import fingerprint
 from notecheck.lexicon import Lexicons, load_lexicons
+from notecheck.matching import remember_text
 from notecheck.nlp import SharedParseNlpEngine, load_nlp
 from notecheck.note import Note, validate_text
 from notecheck.policy import Policy, load_policy
@@ -102,7 +103,7 @@ class Checker:
 
     def check_note(self, note: Note | dict[str, Any]) -> Report:
         note = self._as_note(note)
-        return self._report(note, self.nlp(note.text))
+        return self._report(note, remember_text(self.nlp(note.text), note.text))
 
     def check_many(self, notes: Iterable[Note | dict[str, Any]], *, batch_size: int = 64) -> Iterator[Report]:
         """Check notes in batches (one tokenizer pass per batch, one classifier call per batch), in input order."""
@@ -123,7 +124,8 @@ class Checker:
         return Note.from_dict(note, max_chars=self.policy.max_chars)
 
     def _check_batch(self, notes: list[Note]) -> Iterator[Report]:
-        docs = list(self.nlp.pipe([n.text for n in notes], batch_size=len(notes)))
+        texts = [n.text for n in notes]
+        docs = [remember_text(d, t) for d, t in zip(self.nlp.pipe(texts, batch_size=len(notes)), texts, strict=True)]
         predictions = self.classifier.predict_docs(docs) if self.classifier else [None] * len(docs)
         for note, doc, prediction in zip(notes, docs, predictions, strict=True):
             yield self._report(note, doc, prediction)
@@ -138,7 +140,7 @@ class Checker:
             hits += self._title_hits(note.title)
         hits += self._quality.detect(doc)
         hits += late_entry(note.contact_date, note.entered_at, self.policy.late_entry, note.title)
-        findings = self._apply_policy(doc.text, note.id, hits)
+        findings = self._apply_policy(note.text, note.id, hits)
         elements = self._elements.detect(doc, contact_date_given=note.contact_date is not None, title=note.title)
         return Report(
             note_id=note.id,
@@ -151,7 +153,7 @@ class Checker:
         )
 
     def _title_hits(self, title: str) -> list[Hit]:
-        doc = self.nlp(title)
+        doc = remember_text(self.nlp(title), title)
         return [
             Hit(h.kind, h.category, h.rule, None, None, h.confidence, TITLE_PREFIX + h.message, h.seed)
             for h in self._prohibited.detect(doc) + self._pii.detect(doc)

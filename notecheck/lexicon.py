@@ -156,6 +156,9 @@ class PiiRecognizerSpec(_Strict):
     deny_context: tuple[str, ...] = ()
     examples: tuple[str, ...] = ()
     counter_examples: tuple[str, ...] = ()
+    # A regular expression that every text this recognizer can find something in contains: a cheap necessary
+    # condition checked first, so notes that cannot hold such PII skip the recognizer (and Presidio) entirely.
+    requires: str | None = None
 
 
 class BuiltinRecognizer(_Strict):
@@ -163,6 +166,9 @@ class BuiltinRecognizer(_Strict):
 
     name: str
     options: dict[str, Any] = {}
+    # A regular expression that every text this recognizer can find something in contains: a cheap necessary
+    # condition checked first, so notes that cannot hold such PII skip the recognizer (and Presidio) entirely.
+    requires: str | None = None
 
 
 class PiiLexicon(_Strict):

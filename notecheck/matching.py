@@ -63,57 +63,57 @@ def _required_words(pattern: Sequence[dict[str, Any]]) -> list[tuple[str, frozen
 class RuleSet:
     """Many keyed matchers compiled together; `find` returns every (key, char span) hit.
 
-    Token patterns run only over sentences that hold a word of each of some pattern's required word sets
-    (`_required_words`); a pattern therefore never matches across a sentence boundary.
+    Each token pattern gets its own spaCy Matcher and runs only over the sentences that hold a word of each of its
+    required word sets (`_required_words`): spaCy's Matcher tries every pattern it holds at every token, so one
+    Matcher for all patterns would pay for all of them on every sentence. Patterns never match across a sentence
+    boundary.
     """
 
     def __init__(self, nlp: Language, rules: Iterable[tuple[str, Matchers]]):
         self._phrases = PhraseMatcher(nlp.vocab, attr="LOWER")
-        self._tokens = Matcher(nlp.vocab, validate=True)
         self._regexes: list[tuple[str, re.Pattern[str]]] = []
-        self._has_phrases = self._has_tokens = False
-        # per token pattern: the word sets (as hashes, LOWER or ORTH) a sentence must all touch for it to match
-        self._requirements: list[list[tuple[int, frozenset[int]]]] = []
-        self._unanchored = False
+        self._has_phrases = False
+        # one (key, Matcher) per token pattern, and the ids of the word sets a sentence must touch for it to match
+        self._patterns: list[tuple[str, Matcher]] = []
+        pattern_needs: list[list[tuple[int, frozenset[int]]]] = []
         strings = nlp.vocab.strings
         for key, spec in rules:
             if spec.phrases:
                 self._phrases.add(key, [nlp.make_doc(p) for p in spec.phrases])
                 self._has_phrases = True
-            if spec.patterns:
-                for pattern in spec.patterns:
-                    for token in pattern:
-                        bad = set(token) - ALLOWED_TOKEN_ATTRS
-                        if bad:
-                            raise ConfigError(
-                                f"rule '{key}': token attribute(s) {sorted(bad)} need a statistical parser; "
-                                f"use one of {sorted(ALLOWED_TOKEN_ATTRS)}"
-                            )
+            for pattern in spec.patterns or ():
+                for token in pattern:
+                    bad = set(token) - ALLOWED_TOKEN_ATTRS
+                    if bad:
+                        raise ConfigError(
+                            f"rule '{key}': token attribute(s) {sorted(bad)} need a statistical parser; "
+                            f"use one of {sorted(ALLOWED_TOKEN_ATTRS)}"
+                        )
+                matcher = Matcher(nlp.vocab, validate=True)
                 try:
-                    self._tokens.add(key, [list(p) for p in spec.patterns])
+                    matcher.add(key, [list(pattern)])
                 except ValueError as exc:
                     raise ConfigError(f"rule '{key}': invalid token pattern: {exc}") from None
-                self._has_tokens = True
-                for pattern in spec.patterns:
-                    required = _required_words(pattern)
-                    if not required:
-                        self._unanchored = True
-                    self._requirements.append(
-                        [
-                            (0 if attr == "LOWER" else 1, frozenset(strings.add(w) for w in words))
-                            for attr, words in required
-                        ]
-                    )
+                self._patterns.append((key, matcher))
+                pattern_needs.append(
+                    [
+                        (0 if attr == "LOWER" else 1, frozenset(strings.add(w) for w in words))
+                        for attr, words in _required_words(pattern)
+                    ]
+                )
             for expression in spec.regex:
                 try:
                     self._regexes.append((key, re.compile(expression, re.IGNORECASE)))
                 except re.error as exc:
                     raise ConfigError(f"rule '{key}': invalid regex: {exc}") from None
-        # word hash -> ids of the required word sets it belongs to; each pattern as the set of ids it needs
+        # word hash -> ids of the required word sets it belongs to; each pattern as the set of ids it needs; and
+        # per set id, the patterns that need it (so a sentence checks only patterns it touches at least once)
         set_ids: dict[tuple[int, frozenset[int]], int] = {}
         self._word_sets: tuple[dict[int, list[int]], dict[int, list[int]]] = ({}, {})
-        self._pattern_needs: list[frozenset[int]] = []
-        for required in self._requirements:
+        self._needs: list[frozenset[int]] = []
+        self._needed_by: dict[int, list[int]] = {}
+        self._unanchored: list[int] = []  # patterns with no required word: they run over every sentence
+        for index, required in enumerate(pattern_needs):
             needs = []
             for attr, words in required:
                 if (attr, words) not in set_ids:
@@ -121,7 +121,12 @@ class RuleSet:
                     for word in words:
                         self._word_sets[attr].setdefault(word, []).append(set_ids[(attr, words)])
                 needs.append(set_ids[(attr, words)])
-            self._pattern_needs.append(frozenset(needs))
+            self._needs.append(frozenset(needs))
+            if needs:
+                for set_id in set(needs):
+                    self._needed_by.setdefault(set_id, []).append(index)
+            else:
+                self._unanchored.append(index)
 
     def find(self, doc: Doc) -> list[Match]:
         strings = doc.vocab.strings
@@ -132,13 +137,18 @@ class RuleSet:
                 starts, ends = _token_offsets(doc)
                 for match_id, start, end in phrase_matches:
                     hits.append(Match(strings[match_id], starts[start], ends[end - 1]))
-        if self._has_tokens:
-            for offset, sentence in self._anchored_sentences(doc):
-                token_matches = self._tokens(sentence)
-                if token_matches:
-                    starts, ends = _token_offsets(doc)
-                    for match_id, start, end in token_matches:
-                        hits.append(Match(strings[match_id], starts[offset + start], ends[offset + end - 1]))
+        if self._patterns:
+            seen: set[tuple[str, int, int]] = set()
+            for first, last, indices in self._candidates(doc):
+                sentence = doc[first:last]
+                starts, ends = _token_offsets(doc)
+                for index in indices:
+                    key, matcher = self._patterns[index]
+                    for _, start, end in matcher(sentence):
+                        found = (key, starts[first + start], ends[first + end - 1])
+                        if found not in seen:
+                            seen.add(found)
+                            hits.append(Match(*found))
         text = doc_text(doc)
         for key, pattern in self._regexes:
             for m in pattern.finditer(text):
@@ -147,36 +157,36 @@ class RuleSet:
                     hits.append(Match(key, start, end))
         return hits
 
-    def _anchored_sentences(self, doc: Doc) -> list[tuple[int, Any]]:
-        """(first token index, Span) of the runs of sentences where some token pattern could match."""
+    def _candidates(self, doc: Doc) -> list[tuple[int, int, list[int]]]:
+        """(first token, end token, pattern indices) of each sentence where some token pattern could match."""
         if not len(doc):
             return []
+        bounds = _sentence_tokens(doc)
         if self._unanchored:
-            return [(0, doc[:])]
+            every = list(range(len(self._patterns)))
+            return [(a, b, every) for a, b in bounds]
         lower_sets, orth_sets = self._word_sets
         table = doc.to_array(["LOWER", "ORTH"]).tolist()
-        positions = [i for i, (lower, orth) in enumerate(table) if lower in lower_sets or orth in orth_sets]
-        if not positions:
-            return []
-        bounds = _sentence_tokens(doc)
-        first_tokens = [a for a, _ in bounds]
         touched: dict[int, set[int]] = {}
-        for position in positions:
-            sentence = bisect_right(first_tokens, position) - 1
-            found = touched.setdefault(sentence, set())
-            lower, orth = table[position]
-            found.update(lower_sets.get(lower, ()))
-            found.update(orth_sets.get(orth, ()))
-        runs: list[list[int]] = []  # adjacent selected sentences are matched as one span
-        for sentence in sorted(touched):
-            if not any(needs <= touched[sentence] for needs in self._pattern_needs):
+        first_tokens = [a for a, _ in bounds]
+        for position, (lower, orth) in enumerate(table):
+            ids = lower_sets.get(lower)
+            other = orth_sets.get(orth)
+            if ids is None and other is None:
                 continue
-            a, b = bounds[sentence]
-            if runs and runs[-1][1] == a:
-                runs[-1][1] = b
-            else:
-                runs.append([a, b])
-        return [(a, doc[a:b]) for a, b in runs]
+            found = touched.setdefault(bisect_right(first_tokens, position) - 1, set())
+            if ids:
+                found.update(ids)
+            if other:
+                found.update(other)
+        out = []
+        for sentence, found in sorted(touched.items()):
+            indices = sorted(
+                {index for set_id in found for index in self._needed_by.get(set_id, ()) if self._needs[index] <= found}
+            )
+            if indices:
+                out.append((*bounds[sentence], indices))
+        return out
 
 
 def _token_offsets(doc: Doc) -> tuple[list[int], list[int]]:
@@ -216,6 +226,12 @@ _SENTENCES_KEY = "notecheck.sentences"
 _SENTENCE_TOKENS_KEY = "notecheck.sentence_tokens"
 _TOKEN_OFFSETS_KEY = "notecheck.token_offsets"
 _TEXT_KEY = "notecheck.text"
+
+
+def remember_text(doc: Doc, text: str) -> Doc:
+    """Record the text a Doc was parsed from, so `doc_text` never rebuilds it (the tokenizer keeps text exactly)."""
+    doc.user_data[_TEXT_KEY] = text
+    return doc
 
 
 def doc_text(doc: Doc) -> str:

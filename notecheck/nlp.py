@@ -7,10 +7,14 @@ has the measurement), so they are excluded at load. The model name is configurab
 from __future__ import annotations
 
 import os
+from functools import cached_property
 
 import spacy
 from presidio_analyzer.nlp_engine import NlpArtifacts, NlpEngine
+from spacy.attrs import IS_PUNCT, ORTH
 from spacy.language import Language
+from spacy.pipeline import Sentencizer
+from spacy.strings import get_string_id
 from spacy.tokens import Doc
 
 from notecheck.errors import ConfigError
@@ -46,8 +50,73 @@ def load_nlp(name: str | None = None) -> Language:
             "or set NOTECHECK_SPACY_MODEL to an installed model"
         ) from None
     if "sentencizer" not in nlp.pipe_names:
-        nlp.add_pipe("sentencizer")
+        nlp.add_pipe("notecheck_sentencizer", name="sentencizer")
     return nlp
+
+
+class ArraySentencizer(Sentencizer):
+    """spaCy's rule-based Sentencizer with the same rule, read from the token arrays.
+
+    spaCy's `predict` builds a Token object per token (half a millisecond for a typical note, more than the
+    tokenizer); this one reads ORTH and IS_PUNCT as integers. tests/test_nlp.py pins identical boundaries.
+    """
+
+    def predict(self, docs):  # type: ignore[no-untyped-def]
+        punct_ids = self._punct_ids
+        guesses = []
+        for doc in docs:
+            n = len(doc)
+            doc_guesses = [False] * n
+            if n:
+                table = doc.to_array([ORTH, IS_PUNCT]).tolist()
+                start, seen_period = 0, False
+                doc_guesses[0] = True
+                for i, (orth, is_punct) in enumerate(table):
+                    in_punct_chars = orth in punct_ids
+                    if seen_period and not is_punct and not in_punct_chars:
+                        doc_guesses[start] = True
+                        start, seen_period = i, False
+                    elif in_punct_chars:
+                        seen_period = True
+                doc_guesses[start] = True
+            guesses.append(doc_guesses)
+        return guesses
+
+    @cached_property
+    def _punct_ids(self) -> frozenset[int]:
+        return frozenset(get_string_id(c) for c in self.punct_chars)
+
+
+@Language.factory(
+    "notecheck_sentencizer",
+    default_config={"punct_chars": None, "overwrite": False, "scorer": {"@scorers": "spacy.senter_scorer.v1"}},
+)
+def make_array_sentencizer(nlp: Language, name: str, punct_chars, overwrite, scorer):  # type: ignore[no-untyped-def]
+    return ArraySentencizer(name, punct_chars=punct_chars, overwrite=overwrite, scorer=scorer)
+
+
+class LazyNlpArtifacts(NlpArtifacts):
+    """Presidio's NlpArtifacts whose token lists are built only when a recognizer or the context enhancer reads
+    them: pattern recognizers never do, and the context enhancer only when something matched."""
+
+    def __init__(self, doc: Doc, nlp_engine: NlpEngine):  # no super().__init__: it would build every list now
+        self.entities: list = []  # type: ignore[type-arg]
+        self.scores: list[float] = []
+        self.tokens = doc
+        self.nlp_engine = nlp_engine
+
+    @cached_property
+    def tokens_indices(self) -> list[int]:  # type: ignore[override]
+        return self.tokens.to_array("IDX").tolist()
+
+    @cached_property
+    def lemmas(self) -> list[str]:  # type: ignore[override]
+        strings = self.tokens.vocab.strings
+        return [strings[h] for h in self.tokens.to_array("LOWER").tolist()]
+
+    @cached_property
+    def keywords(self) -> list[str]:  # type: ignore[override]
+        return self.set_keywords(self.nlp_engine, self.lemmas, "en")
 
 
 class SharedParseNlpEngine(NlpEngine):
@@ -66,14 +135,7 @@ class SharedParseNlpEngine(NlpEngine):
         return True
 
     def artifacts(self, doc: Doc) -> NlpArtifacts:
-        return NlpArtifacts(
-            entities=[],
-            tokens=doc,
-            tokens_indices=[t.idx for t in doc],
-            lemmas=[t.lower_ for t in doc],
-            nlp_engine=self,
-            language="en",
-        )
+        return LazyNlpArtifacts(doc, self)
 
     def process_text(self, text: str, language: str) -> NlpArtifacts:
         return self.artifacts(self.nlp(text))

