@@ -13,6 +13,7 @@ Two ways to run the same model:
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from importlib import resources
@@ -113,15 +114,16 @@ class _Block:
 
     def weights(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The block's l2-normalised tf-idf of every text as (rows, columns, values), sorted by row then column."""
-        keys: list[int] = []
         width = len(self.idf)
-        for row, text in enumerate(texts):
-            base = row * width
-            keys.extend(base + i for i in self.indices(text))
-        if not keys:
+        per_text = [self.indices(text) for text in texts]
+        lengths = [len(found) for found in per_text]
+        total = sum(lengths)
+        if not total:
             empty = np.zeros(0, dtype=np.int64)
             return empty, empty, np.zeros(0)
-        unique, counts = np.unique(np.asarray(keys, dtype=np.int64), return_counts=True)
+        columns = np.fromiter(itertools.chain.from_iterable(per_text), dtype=np.int64, count=total)
+        keys = np.repeat(np.arange(len(texts), dtype=np.int64) * width, lengths) + columns
+        unique, counts = np.unique(keys, return_counts=True)
         rows, cols = np.divmod(unique, width)
         tf = np.ones(len(counts)) if self.binary else counts.astype(np.float64)
         if self.sublinear:
