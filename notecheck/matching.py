@@ -3,12 +3,12 @@ pass, and report character spans. One RuleSet per concern; each runs over the si
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import regex
 from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc
@@ -71,7 +71,9 @@ class RuleSet:
 
     def __init__(self, nlp: Language, rules: Iterable[tuple[str, Matchers]]):
         self._phrases = PhraseMatcher(nlp.vocab, attr="LOWER")
-        self._regexes: list[tuple[str, re.Pattern[str]]] = []
+        # The `regex` package, not `re`: same syntax (VERSION0), and on these long case-insensitive alternations it
+        # scans notes about twice as fast (the lexicon regexes were 0.3 ms of a note's 1.8 ms with `re`).
+        self._regexes: list[tuple[str, regex.Pattern[str]]] = []
         self._has_phrases = False
         # one (key, Matcher) per token pattern, and the ids of the word sets a sentence must touch for it to match
         self._patterns: list[tuple[str, Matcher]] = []
@@ -103,8 +105,8 @@ class RuleSet:
                 )
             for expression in spec.regex:
                 try:
-                    self._regexes.append((key, re.compile(expression, re.IGNORECASE)))
-                except re.error as exc:
+                    self._regexes.append((key, regex.compile(expression, regex.IGNORECASE | regex.VERSION0)))
+                except regex.error as exc:
                     raise ConfigError(f"rule '{key}': invalid regex: {exc}") from None
         # word hash -> ids of the required word sets it belongs to; each pattern as the set of ids it needs; and
         # per set id, the patterns that need it (so a sentence checks only patterns it touches at least once)
@@ -166,27 +168,39 @@ class RuleSet:
             every = list(range(len(self._patterns)))
             return [(a, b, every) for a, b in bounds]
         lower_sets, orth_sets = self._word_sets
-        table = doc.to_array(["LOWER", "ORTH"]).tolist()
-        touched: dict[int, set[int]] = {}
+        lowers, orths = _token_words(doc)
+        present = [(i, lower_sets[w]) for i, w in enumerate(lowers) if w in lower_sets]
+        if orth_sets:
+            present += [(i, orth_sets[w]) for i, w in enumerate(orths) if w in orth_sets]
+        if not present:
+            return []
         first_tokens = [a for a, _ in bounds]
-        for position, (lower, orth) in enumerate(table):
-            ids = lower_sets.get(lower)
-            other = orth_sets.get(orth)
-            if ids is None and other is None:
-                continue
-            found = touched.setdefault(bisect_right(first_tokens, position) - 1, set())
-            if ids:
+        touched: dict[int, set[int]] = {}
+        for position, ids in present:
+            sentence = bisect_right(first_tokens, position) - 1
+            found = touched.get(sentence)
+            if found is None:
+                touched[sentence] = set(ids)
+            else:
                 found.update(ids)
-            if other:
-                found.update(other)
         out = []
+        needs, needed_by = self._needs, self._needed_by
         for sentence, found in sorted(touched.items()):
             indices = sorted(
-                {index for set_id in found for index in self._needed_by.get(set_id, ()) if self._needs[index] <= found}
+                {index for set_id in found for index in needed_by.get(set_id, ()) if needs[index] <= found}
             )
             if indices:
                 out.append((*bounds[sentence], indices))
         return out
+
+
+def _token_words(doc: Doc) -> tuple[list[int], list[int]]:
+    """LOWER and ORTH hashes of every token, cached on the Doc (every RuleSet reads them)."""
+    cached = doc.user_data.get(_TOKEN_WORDS_KEY)
+    if cached is None:
+        table = doc.to_array(["LOWER", "ORTH"]).T.tolist()
+        cached = doc.user_data[_TOKEN_WORDS_KEY] = (table[0], table[1])
+    return cached  # type: ignore[no-any-return]
 
 
 def _token_offsets(doc: Doc) -> tuple[list[int], list[int]]:
@@ -226,6 +240,7 @@ _SENTENCES_KEY = "notecheck.sentences"
 _SENTENCE_TOKENS_KEY = "notecheck.sentence_tokens"
 _TOKEN_OFFSETS_KEY = "notecheck.token_offsets"
 _TEXT_KEY = "notecheck.text"
+_TOKEN_WORDS_KEY = "notecheck.token_words"
 
 
 def remember_text(doc: Doc, text: str) -> Doc:
