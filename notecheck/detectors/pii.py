@@ -67,11 +67,21 @@ class PiiDetector:
 
     def entities_possible(self, text: str) -> list[str]:
         """The entities some recognizer could find in `text`, by each recognizer's `requires` pattern."""
-        return [
-            entity
-            for entity, gates in self._gates
-            if any(gate is None or gate.search(text) is not None for gate in gates)
-        ]
+        seen: dict[re.Pattern[str], bool] = {}  # several recognizers share a pattern (most need a digit)
+        out = []
+        for entity, gates in self._gates:
+            for gate in gates:
+                if gate is None:
+                    break
+                found = seen.get(gate)
+                if found is None:
+                    found = seen[gate] = gate.search(text) is not None
+                if found:
+                    break
+            else:
+                continue
+            out.append(entity)
+        return out
 
     def detect(self, doc: Doc) -> list[Hit]:
         text = doc_text(doc)
