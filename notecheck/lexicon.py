@@ -88,12 +88,15 @@ class ElementRule(Matchers):
     how this contact happened); `with_date` counts only in a sentence that also names a date, day or time ("f/u
     5/27" is a concrete next step, "will follow up" is not); `implied_by` lists elements whose presence implies this
     one (a contact location implies an in-person contact); `min_words` makes the element present in any note at
-    least that long (what happened is stated in every note of substance)."""
+    least that long (what happened is stated in every note of substance); `not_in_plans` drops evidence that follows a
+    plan cue in its sentence ("Next appt 5/14 in person", "P: ... next session via Zoom": a planned contact, not this
+    one)."""
 
     opening: Matchers | None = None
     with_date: Matchers | None = None
     implied_by: tuple[Literal[ELEMENTS], ...] = ()  # type: ignore[valid-type]
     min_words: int | None = None
+    not_in_plans: bool = False
     examples: tuple[str, ...] = ()
     counter_examples: tuple[str, ...] = ()
 

@@ -9,7 +9,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from notecheck.lexicon import Lexicons
-from notecheck.matching import RuleSet, doc_text, sentence_spans
+from notecheck.matching import RuleSet, doc_text, sentence_of, sentence_spans
 from notecheck.report import ELEMENTS, Element, Span
 
 MAX_EVIDENCE = 3
@@ -25,11 +25,16 @@ REMOTE_OPENING = re.compile(
 # A place in a plan ("Next: orientation 7/1 at youth center", "will meet at the library") is not where this contact
 # happened.
 FUTURE_CUE = re.compile(
-    r"\b(?:next|will|'ll|plan|plans|planned|scheduled|schedule|reschedule|rescheduled|tomorrow|f/u|follow-up|"
-    r"follow up|going to|gonna|upcoming)\b",
+    r"\b(?:next|will|'ll|plan|plans|planned|scheduled|schedule|reschedule|rescheduled|tomorrow|tmrw|f/u|follow-up|"
+    r"follow up|going to|gonna|upcoming)\b|(?<![\w/])p:",
     re.IGNORECASE,
 )
 
+# Narrower, for `not_in_plans` elements: "follow-up call" is this contact, "next follow-up by phone" is a plan.
+PLAN_CUE = re.compile(
+    r"\b(?:next|will|'ll|plan:|plans? to|going to|gonna|tomorrow|tmrw|upcoming)(?!\w)|(?<![\w/])p:",
+    re.IGNORECASE,
+)
 
 # A date, weekday, time or relative day in a sentence makes a generic follow-up concrete.
 DATE_LIKE = re.compile(
@@ -52,6 +57,7 @@ class ElementDetector:
         self._with_date = RuleSet(nlp, [(n, r.with_date) for n, r in rules.items() if r.with_date is not None])
         self._implied_by = {n: r.implied_by for n, r in rules.items() if r.implied_by}
         self._min_words = {n: r.min_words for n, r in rules.items() if r.min_words}
+        self._not_in_plans = tuple(n for n, r in rules.items() if r.not_in_plans)
 
     def detect(self, doc: Doc, *, contact_date_given: bool = False, title: str | None = None) -> dict[str, Element]:
         sentences = sentence_spans(doc) or [(0, len(doc_text(doc)))]
@@ -69,6 +75,8 @@ class ElementDetector:
         lowered = doc_text(doc).lower()
         spans["location"] = [s for s in spans["location"] if not _inside_method_phrase(lowered, s)]
         spans["location"] = _contact_locations(doc, spans["location"])
+        for name in self._not_in_plans:
+            spans[name] = _outside_plans(doc, spans[name])
         elements = {name: Element(bool(spans[name]), spans[name][:MAX_EVIDENCE]) for name in ELEMENTS}
         words = int(doc.to_array(IS_ALPHA).sum()) if len(doc) else 0
         for name, minimum in self._min_words.items():
@@ -109,4 +117,17 @@ def _contact_locations(doc: Doc, found: list[Span]) -> list[Span]:
         if FUTURE_CUE.search(doc_text(doc)[sentence_start : span.start]):
             continue
         kept.append(span)
+    return kept
+
+
+def _outside_plans(doc: Doc, found: list[Span]) -> list[Span]:
+    """The spans not preceded by a plan cue in their own sentence ("will meet at the library", "Next appt by phone")."""
+    if not found:
+        return found
+    text = doc_text(doc)
+    kept = []
+    for span in found:
+        sentence_start = sentence_of(doc, span.start)[0]
+        if not PLAN_CUE.search(text[sentence_start : span.start]):
+            kept.append(span)
     return kept
