@@ -66,22 +66,23 @@ class PiiDetector:
         self._gates = _entity_gates(gated, self._entities)
 
     def entities_possible(self, text: str) -> list[str]:
-        """The entities some recognizer could find in `text`, by each recognizer's `requires` pattern."""
-        seen: dict[re.Pattern[str], bool] = {}  # several recognizers share a pattern (most need a digit)
-        out = []
-        for entity, gates in self._gates:
-            for gate in gates:
-                if gate is None:
-                    break
-                found = seen.get(gate)
-                if found is None:
-                    found = seen[gate] = gate.search(text) is not None
-                if found:
-                    break
-            else:
-                continue
-            out.append(entity)
-        return out
+        """The entities some recognizer could find in `text`: its `requires` pattern matches and, for a YAML
+        recognizer, one of its own patterns does (most notes then need no Presidio call at all)."""
+        seen: dict[re.Pattern[str], bool] = {}  # recognizers share patterns (most need a digit)
+
+        def found(pattern: re.Pattern[str]) -> bool:
+            hit = seen.get(pattern)
+            if hit is None:
+                hit = seen[pattern] = pattern.search(text) is not None
+            return hit
+
+        return [
+            entity
+            for entity, gates in self._gates
+            if any(
+                (requires is None or found(requires)) and (not own or any(map(found, own))) for requires, own in gates
+            )
+        ]
 
     def detect(self, doc: Doc) -> list[Hit]:
         text = doc_text(doc)
@@ -105,18 +106,21 @@ class PiiDetector:
         return hits
 
 
-def _entity_gates(
-    gated: list[tuple[Any, str, str | None]], entities: list[str]
-) -> list[tuple[str, list[re.Pattern[str] | None]]]:
-    """Per entity, the `requires` pattern of each recognizer that finds it (None: that recognizer always runs)."""
-    gates: dict[str, list[re.Pattern[str] | None]] = defaultdict(list)
+Gate = tuple["re.Pattern[str] | None", tuple["re.Pattern[str]", ...]]
+
+
+def _entity_gates(gated: list[tuple[Any, str, str | None]], entities: list[str]) -> list[tuple[str, list[Gate]]]:
+    """Per entity, one gate per recognizer that finds it: its `requires` pattern (None: none) and, for a YAML
+    recognizer, its own patterns (it can only find something where one of them matches)."""
+    gates: dict[str, list[Gate]] = defaultdict(list)
     for recognizer, name, regex in gated:
         try:
             compiled = re.compile(regex, re.IGNORECASE) if regex else None
         except re.error as exc:
             raise ConfigError(f"pii.yaml: recognizer {name}: bad 'requires' pattern: {exc}") from None
+        own = recognizer.compiled_patterns() if isinstance(recognizer, YamlPatternRecognizer) else ()
         for entity in recognizer.supported_entities:
-            gates[entity].append(compiled)
+            gates[entity].append((compiled, own))
     return [(entity, gates[entity]) for entity in entities]
 
 

@@ -49,6 +49,9 @@ class YamlPatternRecognizer(LocalRecognizer):
     def load(self) -> None:
         return None
 
+    def compiled_patterns(self) -> tuple[re.Pattern[str], ...]:
+        return tuple(pattern for _, pattern, _ in self._patterns)
+
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
     ) -> list[RecognizerResult]:
