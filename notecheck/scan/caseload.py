@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import functools
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -41,7 +42,7 @@ from sqlalchemy import and_, case, delete, func, insert, select, update
 from notecheck.fingerprint import fingerprint
 from notecheck.policy import Policy
 from notecheck.scan.models import ScanNote
-from notecheck.scan.rows import NUM_PERM, load_signature
+from notecheck.scan.rows import NUM_PERM, signature_values
 from notecheck.store import Database, FindingRow, NoteResult
 from notecheck.store.models import utcnow
 
@@ -177,25 +178,23 @@ class CaseloadChecker:
     # -- cloned notes -----------------------------------------------------------------------------------------
     def clones(self, notes: list[CaseNote], group: str, already: set[int]) -> Iterator[NewFinding]:
         """Later near-copies of earlier notes within one client's or one staff member's notes."""
-        from datasketch import MinHashLSH
-
         assert self.cloned is not None
         candidates = [n for n in notes if n.minhash]
         if len(candidates) < 2:
             return
         if self._lsh_params is None:
             # favour recall (few missed pairs): every candidate is checked against the similarity threshold anyway
-            probe = MinHashLSH(threshold=self.cloned.similarity, num_perm=NUM_PERM, weights=LSH_WEIGHTS)
-            self._lsh_params = (probe.b, probe.r)
-        lsh = MinHashLSH(threshold=self.cloned.similarity, num_perm=NUM_PERM, params=self._lsh_params)
+            self._lsh_params = lsh_params(self.cloned.similarity, NUM_PERM, LSH_WEIGHTS)
+        lsh = BandIndex(*self._lsh_params)
         seen: dict[int, tuple[Any, CaseNote]] = {}
         for note in sorted(candidates, key=_order):
-            signature = load_signature(note.minhash)  # type: ignore[arg-type]
+            data: bytes = note.minhash  # type: ignore[assignment]
+            values = signature_values(data)
             if note.pk not in already:
                 best: tuple[float, CaseNote] | None = None
-                for other in lsh.query(signature):
-                    values, other_note = seen[other]
-                    similarity = float(np.count_nonzero(signature.hashvalues == values)) / NUM_PERM  # = .jaccard()
+                for other in lsh.query(data):
+                    other_values, other_note = seen[other]
+                    similarity = float(np.count_nonzero(values == other_values)) / NUM_PERM  # = MinHash.jaccard()
                     if similarity >= self.cloned.similarity and (best is None or similarity > best[0]):
                         best = (similarity, other_note)
                 if best is not None:
@@ -207,8 +206,54 @@ class CaseloadChecker:
                         f"of the same {group}.",
                         self.cloned.ref, f"copy-of:{original.note_id}",
                     )  # fmt: skip
-            lsh.insert(note.pk, signature, check_duplication=False)
-            seen[note.pk] = (signature.hashvalues, note)
+            lsh.insert(note.pk, data)
+            seen[note.pk] = (values, note)
+
+
+class BandIndex:
+    """MinHash LSH over stored signatures (bytes of NUM_PERM little-endian uint32): `bands` bands of `rows` values;
+    two signatures are candidates when all values of at least one band agree. What datasketch's `MinHashLSH` does
+    with in-memory storage (a set of keys per band bucket, candidates added to one set key by key, so the same
+    candidates in the same order), without a MinHash object per note: band keys are slices of the stored bytes."""
+
+    def __init__(self, bands: int, rows: int):
+        width = 4 * rows
+        self.ranges = [(i * width, (i + 1) * width) for i in range(bands)]
+        self.tables: list[dict[bytes, set[int]]] = [{} for _ in range(bands)]
+
+    def insert(self, key: int, data: bytes) -> None:
+        for (start, end), table in zip(self.ranges, self.tables, strict=True):
+            table.setdefault(data[start:end], set()).add(key)
+
+    def query(self, data: bytes) -> list[int]:
+        candidates: set[int] = set()
+        for (start, end), table in zip(self.ranges, self.tables, strict=True):
+            for key in table.get(data[start:end], ()):
+                candidates.add(key)  # one by one, as datasketch does: set.update(a set) can give another order
+        return list(candidates)
+
+
+@functools.cache
+def lsh_params(threshold: float, num_perm: int, weights: tuple[float, float]) -> tuple[int, int]:
+    """(bands, rows) minimising the weighted false positive and false negative probabilities at `threshold`:
+    datasketch's `_optimal_param`, with Gauss-Legendre quadrature (exact for these polynomials of degree b*r <=
+    num_perm) instead of SciPy's `quad`, so that the clone pass needs neither datasketch nor SciPy."""
+    nodes, node_weights = np.polynomial.legendre.leggauss(num_perm // 2 + 2)
+
+    def integral(function, low: float, high: float) -> float:  # type: ignore[no-untyped-def]
+        x = (high - low) / 2 * nodes + (high + low) / 2
+        return float((high - low) / 2 * np.dot(node_weights, function(x)))
+
+    false_positive_weight, false_negative_weight = weights
+    best, params = float("inf"), (0, 0)
+    for b in range(1, num_perm + 1):
+        for r in range(1, num_perm // b + 1):
+            false_positive = integral(lambda s: 1 - (1 - s**r) ** b, 0.0, threshold)  # noqa: B023
+            false_negative = integral(lambda s: (1 - s**r) ** b, threshold, 1.0)  # noqa: B023
+            error = false_positive * false_positive_weight + false_negative * false_negative_weight
+            if error < best:
+                best, params = error, (b, r)
+    return params
 
 
 def _stream(db: Database, scan_id: str, order, with_minhash: bool, only_signed: bool = False) -> Iterator[CaseNote]:  # type: ignore[no-untyped-def]

@@ -17,6 +17,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from functools import cache
+from hashlib import sha1
 from typing import Any
 
 from notecheck.errors import InputError
@@ -118,36 +119,62 @@ def contact_kind(text: str, report: Report) -> str:
 
 
 @cache
-def _permutations() -> Any:
-    from datasketch import MinHash
+def _permutations() -> tuple[Any, Any]:
+    """datasketch's affine32 permutations for seed 1 (`MinHash(num_perm=NUM_PERM, scheme="affine32")`), made here
+    so that neither the workers nor the parent import datasketch (and SciPy) for them."""
+    import numpy as np
 
-    return MinHash(num_perm=NUM_PERM, scheme="affine32").permutations
+    generator = np.random.RandomState(1)
+    a = generator.randint(0, 1 << 31, NUM_PERM, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = generator.randint(0, 1 << 32, NUM_PERM, dtype=np.uint32)
+    return a, b
 
 
 def shingles(text: str) -> list[bytes]:
     words = _WORD.findall(text.lower())
-    return list({" ".join(words[i : i + SHINGLE]).encode() for i in range(len(words) - SHINGLE + 1)})
+    return list({f"{a} {b} {c}".encode() for a, b, c in zip(words, words[1:], words[2:], strict=False)})
 
 
 def signature(text: str) -> bytes | None:
     """MinHash of the note's word shingles as bytes, or None when the note is too short to compare."""
-    from datasketch import MinHash
-
-    grams = shingles(text)
-    if len(grams) < MIN_SHINGLES:
-        return None
-    minhash = MinHash(num_perm=NUM_PERM, permutations=_permutations(), scheme="affine32")
-    minhash.update_batch(grams)
-    return minhash.hashvalues.astype("<u4").tobytes()
+    return signatures([text])[0]
 
 
-def load_signature(data: bytes):  # type: ignore[no-untyped-def]
+def signatures(texts: list[str]) -> list[bytes | None]:
+    """`signature` of each text, computed for the whole batch at once.
+
+    The same values as datasketch's `MinHash(num_perm=NUM_PERM, scheme="affine32").update_batch(shingles)`
+    (SHA-1's first four bytes, MurmurHash3's 32-bit finaliser, then a*h+b mod 2**32 per permutation, the minimum
+    per permutation; pinned by tests/scan/test_scan_caseload.py), computed with numpy over all the batch's shingles:
+    no MinHash object per note, and no datasketch (or SciPy) import in the workers."""
     import numpy as np
-    from datasketch import MinHash
 
-    return MinHash(
-        num_perm=NUM_PERM,
-        permutations=_permutations(),
-        hashvalues=np.frombuffer(data, dtype="<u4"),
-        scheme="affine32",
-    )
+    digests: list[bytes] = []
+    starts: list[int] = []
+    for text in texts:
+        grams = shingles(text)
+        if len(grams) >= MIN_SHINGLES:
+            starts.append(len(digests))
+            digests.extend([sha1(gram).digest()[:4] for gram in grams])
+        else:
+            starts.append(-1)
+    if not digests:
+        return [None] * len(texts)
+    hashes = np.frombuffer(b"".join(digests), dtype="<u4").astype(np.uint32)
+    hashes ^= hashes >> np.uint32(16)  # MurmurHash3 fmix32
+    hashes *= np.uint32(0x85EBCA6B)
+    hashes ^= hashes >> np.uint32(13)
+    hashes *= np.uint32(0xC2B2AE35)
+    hashes ^= hashes >> np.uint32(16)
+    a, b = _permutations()
+    offsets = [start for start in starts if start >= 0]
+    minima = np.minimum.reduceat(hashes[:, None] * a + b, offsets, axis=0).astype("<u4")
+    rows = iter(minima)
+    return [next(rows).tobytes() if start >= 0 else None for start in starts]
+
+
+def signature_values(data: bytes):  # type: ignore[no-untyped-def]
+    """A stored signature as a numpy array of NUM_PERM uint32 values."""
+    import numpy as np
+
+    return np.frombuffer(data, dtype="<u4")

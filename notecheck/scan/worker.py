@@ -19,7 +19,7 @@ from notecheck.checker import Checker
 from notecheck.errors import InputError
 from notecheck.note import Note
 from notecheck.report import Report
-from notecheck.scan.rows import contact_kind, result_rows, signature, validate_row
+from notecheck.scan.rows import contact_kind, result_rows, signatures, validate_row
 from notecheck.scan.sources import RawRow
 
 _CHECKER: Checker | None = None
@@ -92,16 +92,20 @@ def check_rows(rows: list[RawRow], policy: str, *, features: bool = True, checke
         valid.append((item, validated.note))
     with _memory_zone(checker):
         reports = _check(checker, [n for _, n in valid])
-    for (item, note), report in zip(valid, reports, strict=True):
+    checked = [(item, note, report) for (item, note), report in zip(valid, reports, strict=True)]
+    for item, note, report in checked:
         if isinstance(report, Report):
             item.line = report_line(report)
             item.decision = report.decision
             item.note_row, item.findings = result_rows(note, report)
             if features:
                 item.contact = contact_kind(note.text, report)
-                item.minhash = signature(note.text)
         else:
             item.reject(None, report)
+    if features:
+        signed = [(item, note) for item, note, report in checked if isinstance(report, Report)]
+        for (item, _), minhash in zip(signed, signatures([note.text for _, note in signed]), strict=True):
+            item.minhash = minhash
     return items
 
 

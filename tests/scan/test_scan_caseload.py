@@ -157,3 +157,55 @@ def test_add_months_clamps_to_month_end() -> None:
 
     assert add_months(dt.date(2024, 1, 31), 1) == dt.date(2024, 2, 29)
     assert add_months(dt.date(2024, 11, 15), 3) == dt.date(2025, 2, 15)
+
+
+def test_signatures_are_datasketchs_minhash() -> None:
+    """The numpy signatures equal datasketch's affine32 MinHash of the same shingles (stored signatures stay valid)."""
+    from datasketch import MinHash
+
+    from notecheck.scan.rows import MIN_SHINGLES, NUM_PERM, shingles, signature, signatures
+
+    texts = [n["text"] for n in NOTES] + ["too short to sign", "", CLONE_TEXT.upper()]
+    expected = []
+    for text in texts:
+        grams = shingles(text)
+        if len(grams) < MIN_SHINGLES:
+            expected.append(None)
+            continue
+        minhash = MinHash(num_perm=NUM_PERM, scheme="affine32")
+        minhash.update_batch(grams)
+        expected.append(minhash.hashvalues.astype("<u4").tobytes())
+    assert signatures(texts) == expected
+    assert [signature(t) for t in texts] == expected
+    assert expected.count(None) == 2
+
+
+def test_band_index_is_datasketchs_lsh() -> None:
+    """Same (bands, rows) as datasketch's MinHashLSH for a range of thresholds, and the same candidates in the
+    same order for each query."""
+    import random
+
+    import numpy as np
+    from datasketch import MinHash, MinHashLSH
+
+    from notecheck.scan.caseload import LSH_WEIGHTS, BandIndex, lsh_params
+    from notecheck.scan.rows import NUM_PERM
+
+    for threshold in (0.5, 0.7, 0.8, 0.85, 0.9, 0.95):
+        probe = MinHashLSH(threshold=threshold, num_perm=NUM_PERM, weights=LSH_WEIGHTS)
+        assert lsh_params(threshold, NUM_PERM, LSH_WEIGHTS) == (probe.b, probe.r)
+    rng = random.Random(5)
+    base = np.array([rng.randrange(1 << 32) for _ in range(NUM_PERM)], dtype="<u4")
+    signatures = []
+    for _ in range(300):  # near and far variants of one signature, so buckets collide
+        values = base.copy()
+        for position in rng.sample(range(NUM_PERM), rng.choice((1, 4, 16, 64))):
+            values[position] = rng.randrange(1 << 32)
+        signatures.append(values.tobytes())
+    bands, rows = lsh_params(0.85, NUM_PERM, LSH_WEIGHTS)
+    ours, theirs = BandIndex(bands, rows), MinHashLSH(threshold=0.85, num_perm=NUM_PERM, params=(bands, rows))
+    for key, data in enumerate(signatures, 1000):
+        minhash = MinHash(num_perm=NUM_PERM, hashvalues=np.frombuffer(data, dtype="<u4"), scheme="affine32")
+        assert ours.query(data) == theirs.query(minhash)
+        ours.insert(key, data)
+        theirs.insert(key, minhash, check_duplication=False)
