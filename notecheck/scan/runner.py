@@ -423,40 +423,60 @@ def export_caseload(db: Database, scan_id: str, out: str, chunk: int = 1000) -> 
     return _size(out)
 
 
+_NOTE_ID_PREFIX = b'{"note_id":'
+_CASELOAD_RULE_BYTES = tuple(f'"rule":"{rule}"'.encode() for rule in CASELOAD_RULES)
+_DECODER = json.JSONDecoder()
+
+
+def _line_note_id(line: bytes) -> str:
+    """The note id of a report line without parsing the whole report (it is the first key, see Report.to_dict)."""
+    if line.startswith(_NOTE_ID_PREFIX):
+        try:
+            value, _ = _DECODER.raw_decode(line.decode("utf-8"), len(_NOTE_ID_PREFIX))
+            if isinstance(value, str):
+                return value
+        except ValueError:
+            pass
+    return json.loads(line)["note_id"]
+
+
 def _merge_lines(db: Database, scan_id: str, lines: list[bytes]) -> list[bytes]:
-    reports = [json.loads(line) for line in lines]
-    ids = [r["note_id"] for r in reports]
+    """Lines with caseload findings (in the database, or already in the line from an earlier merge) are parsed and
+    rewritten; every other line is copied as it is."""
+    ids = [_line_note_id(line) for line in lines]
+    f = FindingRow.__table__.c
     with db.session() as session:
         rows = session.execute(
-            select(FindingRow, NoteResult.decision, NoteResult.score)
-            .join(NoteResult, NoteResult.id == FindingRow.note_pk)
-            .where(FindingRow.scan_id == scan_id, FindingRow.rule.in_(CASELOAD_RULES), FindingRow.note_id.in_(ids))
-            .order_by(FindingRow.id)
-        ).all()
+            select(f.note_id, f.kind, f.category, f.severity, f.rule, f.confidence, f.message, f.policy_ref,
+                   f.fingerprint, NoteResult.decision, NoteResult.score)
+            .join(NoteResult, NoteResult.id == f.note_pk)
+            .where(f.scan_id == scan_id, f.rule.in_(CASELOAD_RULES), f.note_id.in_(ids))
+            .order_by(f.id)
+        ).all()  # fmt: skip
     extra: dict[str, list[dict[str, Any]]] = {}
     final: dict[str, tuple[str, int]] = {}
-    for finding, decision, score in rows:
-        extra.setdefault(finding.note_id, []).append(
+    for note_id, kind, category, severity, rule, confidence, message, policy_ref, fp, decision, score in rows:
+        extra.setdefault(note_id, []).append(
             {
-                "kind": finding.kind,
-                "category": finding.category,
+                "kind": kind,
+                "category": category,
                 "start": None,
                 "end": None,
-                "severity": finding.severity,
-                "rule": finding.rule,
-                "confidence": round(float(finding.confidence), 3),
-                "message": finding.message,
-                "policy_ref": finding.policy_ref,
-                "fingerprint": finding.fingerprint,
+                "severity": severity,
+                "rule": rule,
+                "confidence": round(float(confidence), 3),
+                "message": message,
+                "policy_ref": policy_ref,
+                "fingerprint": fp,
             }
         )
-        final[finding.note_id] = (decision, score)
+        final[note_id] = (decision, score)
     merged = []
-    for line, report in zip(lines, reports, strict=True):
-        note_id = report["note_id"]
-        if note_id not in final and not any(f["rule"] in CASELOAD_RULES for f in report["findings"]):
-            merged.append(line)
+    for line, note_id in zip(lines, ids, strict=True):
+        if note_id not in final and not any(rule in line for rule in _CASELOAD_RULE_BYTES):
+            merged.append(line)  # no caseload finding now or before: unchanged
             continue
+        report = json.loads(line)
         findings = [f for f in report["findings"] if f["rule"] not in CASELOAD_RULES] + extra.get(note_id, [])
         findings.sort(key=lambda f: (KIND_RANK[f["kind"]], -1 if f["start"] is None else f["start"], f["rule"]))
         report["findings"] = findings
