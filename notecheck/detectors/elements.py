@@ -25,8 +25,15 @@ REMOTE_OPENING = re.compile(
 # A place in a plan ("Next: orientation 7/1 at youth center", "will meet at the library") is not where this contact
 # happened.
 FUTURE_CUE = re.compile(
-    r"\b(?:next|will|'ll|plan|plans|planned|scheduled|schedule|reschedule|rescheduled|tomorrow|tmrw|f/u|follow-up|"
-    r"follow up|going to|gonna|upcoming)\b|(?<![\w/])p:",
+    r"\b(?:(?<!the )next|will|'ll|plan|plans|planned|scheduled|schedule|reschedule|rescheduled|tomorrow|tmrw|f/u|"
+    r"follow-up|follow up|going to|gonna|upcoming)\b|(?<![\w/])p:",
+    re.IGNORECASE,
+)
+# After the opening sentence, an event with its date before the place ("Enrollment appt 2/12 at 10 at our office",
+# "Texted her the appt for 8/6 at the Bethel office") is a scheduled one; in the opening it is usually this contact.
+SCHEDULED_EVENT = re.compile(
+    r"\b(?:appt|appointment|orientation|intake|session|mtg|meeting|workshop|interview|review|visit)\s+(?:on\s+|for\s+)?"
+    r"\d{1,2}/\d{1,2}",
     re.IGNORECASE,
 )
 
@@ -114,7 +121,8 @@ def _contact_locations(doc: Doc, found: list[Span]) -> list[Span]:
         if remote and span.start >= first_end:
             continue
         sentence_start = next((a for a, b in sentences if a <= span.start < b), 0)
-        if FUTURE_CUE.search(doc_text(doc)[sentence_start : span.start]):
+        before = doc_text(doc)[sentence_start : span.start]
+        if FUTURE_CUE.search(before) or (span.start >= first_end and SCHEDULED_EVENT.search(before)):
             continue
         kept.append(span)
     return kept
