@@ -110,13 +110,23 @@ class ResultSink:
         connection = session.connection()  # Core executemany: no ORM unit of work per row
         if accepted:
             now = utcnow()
-            result = connection.execute(
-                insert(NoteResult.__table__).returning(
-                    NoteResult.__table__.c.id, NoteResult.__table__.c.note_id, sort_by_parameter_order=True
-                ),
+            notes = NoteResult.__table__
+            # a plain executemany, then the new keys in one SELECT per IN_CHUNK notes: INSERT .. RETURNING in
+            # parameter order falls back to one statement per row on SQLite (no sentinel column)
+            connection.execute(
+                insert(notes),
                 [{**item.note_row, "scan_id": scan_id, "checked_at": now} for item in accepted],  # type: ignore[dict-item]
             )
-            keys = dict((note_id, pk) for pk, note_id in result)
+            keys: dict[str, int] = {}
+            ids = [item.note_id for item in accepted]
+            for start in range(0, len(ids), IN_CHUNK):
+                keys.update(
+                    connection.execute(
+                        select(notes.c.note_id, notes.c.id).where(
+                            notes.c.scan_id == scan_id, notes.c.note_id.in_(ids[start : start + IN_CHUNK])
+                        )
+                    ).all()
+                )
             findings = [
                 {**finding, "scan_id": scan_id, "note_pk": keys[item.note_id], "created_at": now}
                 for item in accepted
