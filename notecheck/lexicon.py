@@ -86,7 +86,9 @@ class ElementRule(Matchers):
     """Evidence of one element. Beyond its own matchers (which count anywhere in the note):
     `opening` counts only in the note's first sentence ("Call w/ cl" opens a note; "will call" later does not say
     how this contact happened); `with_date` counts only in a sentence that also names a date, day or time ("f/u
-    5/27" is a concrete next step, "will follow up" is not); `implied_by` lists elements whose presence implies this
+    5/27" is a concrete next step, "will follow up" is not); `closing` counts only in the note's last sentence, and only
+    when it names a date, day or time (writers end a note with the next contact or deadline: "Review 4/15.",
+    "Info session 7/17."); `implied_by` lists elements whose presence implies this
     one (a contact location implies an in-person contact); `min_words` makes the element present in any note at
     least that long (what happened is stated in every note of substance); `not_in_plans` drops evidence that follows a
     plan cue in its sentence ("Next appt 5/14 in person", "P: ... next session via Zoom": a planned contact, not this
@@ -94,6 +96,7 @@ class ElementRule(Matchers):
 
     opening: Matchers | None = None
     with_date: Matchers | None = None
+    closing: Matchers | None = None
     implied_by: tuple[Literal[ELEMENTS], ...] = ()  # type: ignore[valid-type]
     min_words: int | None = None
     not_in_plans: bool = False
@@ -102,8 +105,9 @@ class ElementRule(Matchers):
 
     @model_validator(mode="after")
     def _not_empty(self) -> ElementRule:  # an element may be defined by its extra matchers alone
-        if not (self.phrases or self.patterns or self.regex or self.opening or self.with_date or self.min_words):
-            raise ValueError("an element rule needs matchers, opening, with_date or min_words")
+        extra = self.opening or self.with_date or self.closing or self.min_words
+        if not (self.phrases or self.patterns or self.regex or extra):
+            raise ValueError("an element rule needs matchers, opening, with_date, closing or min_words")
         return self
 
 

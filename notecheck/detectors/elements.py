@@ -47,8 +47,10 @@ PLAN_CUE = re.compile(
 DATE_LIKE = re.compile(
     r"\b(?:\d{1,2}/\d{1,2}(?:/\d{2,4})?|\d{4}-\d{2}-\d{2}|\d{1,2}(?::\d{2})?\s*(?:am|pm)|"
     r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{1,2}|"
-    r"mon(?:day)?|tue(?:s|sday)?|wed(?:nesday)?|thu(?:rs|rsday)?|fri(?:day)?|sat(?:urday)?|sun(?:day)?|"
-    r"tomorrow|tmrw|tomorow|next (?:week|month|mon|tue|wed|thu|fri)|in \d+ (?:days|weeks|wks|months)|"
+    r"(?:mon(?:day)?|tue(?:s|sday)?|wed(?:nesday)?|thu(?:rs|rsday)?|fri(?:day)?|sat(?:urday)?|sun(?:day)?)s?|"
+    r"tomorrow|tmrw|tomorow|next (?:week|month|mon|tue|wed|thu|fri)|"
+    r"(?:with)?in (?:\d+|a|one|two|three) (?:days?|weeks?|wks?|months?)|the \d{1,2}(?:st|nd|rd|th)|"
+    r"in (?:may|the (?:fall|spring|summer|winter))|"
     r"end of (?:the )?(?:week|month)|(?:january|february|march|april|june|july|august|september|october|"
     r"november|december))\b",
     re.IGNORECASE,
@@ -62,6 +64,7 @@ class ElementDetector:
                                     or rule.regex])  # fmt: skip
         self._opening = RuleSet(nlp, [(n, r.opening) for n, r in rules.items() if r.opening is not None])
         self._with_date = RuleSet(nlp, [(n, r.with_date) for n, r in rules.items() if r.with_date is not None])
+        self._closing = RuleSet(nlp, [(n, r.closing) for n, r in rules.items() if r.closing is not None])
         self._implied_by = {n: r.implied_by for n, r in rules.items() if r.implied_by}
         self._min_words = {n: r.min_words for n, r in rules.items() if r.min_words}
         self._not_in_plans = tuple(n for n, r in rules.items() if r.not_in_plans)
@@ -74,6 +77,9 @@ class ElementDetector:
             start, end = next(((a, b) for a, b in sentences if a <= m.start < b), (0, len(doc_text(doc))))
             if DATE_LIKE.search(doc_text(doc)[start:end]):
                 found.append(m)
+        closing = [m for m in self._closing.find(doc) if m.start >= sentences[-1][0]]
+        if closing and DATE_LIKE.search(doc_text(doc)[sentences[-1][0] : sentences[-1][1]]):
+            found += closing
         spans: dict[str, list[Span]] = {name: [] for name in ELEMENTS}
         for m in sorted(found, key=lambda m: m.start):
             bucket = spans[m.key]
