@@ -189,10 +189,10 @@ class CaseloadChecker:
         seen: dict[int, tuple[Any, CaseNote]] = {}
         for note in sorted(candidates, key=_order):
             data: bytes = note.minhash  # type: ignore[assignment]
-            values = signature_values(data)
+            values, bands = signature_values(data), lsh.bands(data)
             if note.pk not in already:
                 best: tuple[float, CaseNote] | None = None
-                for other in lsh.query(data):
+                for other in lsh.query(bands):
                     other_values, other_note = seen[other]
                     similarity = float(np.count_nonzero(values == other_values)) / NUM_PERM  # = MinHash.jaccard()
                     if similarity >= self.cloned.similarity and (best is None or similarity > best[0]):
@@ -206,7 +206,7 @@ class CaseloadChecker:
                         f"of the same {group}.",
                         self.cloned.ref, f"copy-of:{original.note_id}",
                     )  # fmt: skip
-            lsh.insert(note.pk, data)
+            lsh.insert(note.pk, bands)
             seen[note.pk] = (values, note)
 
 
@@ -221,14 +221,17 @@ class BandIndex:
         self.ranges = [(i * width, (i + 1) * width) for i in range(bands)]
         self.tables: list[dict[bytes, set[int]]] = [{} for _ in range(bands)]
 
-    def insert(self, key: int, data: bytes) -> None:
-        for (start, end), table in zip(self.ranges, self.tables, strict=True):
-            table.setdefault(data[start:end], set()).add(key)
+    def bands(self, data: bytes) -> list[bytes]:
+        return [data[start:end] for start, end in self.ranges]
 
-    def query(self, data: bytes) -> list[int]:
+    def insert(self, key: int, bands: list[bytes]) -> None:
+        for band, table in zip(bands, self.tables, strict=True):
+            table.setdefault(band, set()).add(key)
+
+    def query(self, bands: list[bytes]) -> list[int]:
         candidates: set[int] = set()
-        for (start, end), table in zip(self.ranges, self.tables, strict=True):
-            for key in table.get(data[start:end], ()):
+        for band, table in zip(bands, self.tables, strict=True):
+            for key in table.get(band, ()):
                 candidates.add(key)  # one by one, as datasketch does: set.update(a set) can give another order
         return list(candidates)
 

@@ -206,6 +206,6 @@ def test_band_index_is_datasketchs_lsh() -> None:
     ours, theirs = BandIndex(bands, rows), MinHashLSH(threshold=0.85, num_perm=NUM_PERM, params=(bands, rows))
     for key, data in enumerate(signatures, 1000):
         minhash = MinHash(num_perm=NUM_PERM, hashvalues=np.frombuffer(data, dtype="<u4"), scheme="affine32")
-        assert ours.query(data) == theirs.query(minhash)
-        ours.insert(key, data)
+        assert ours.query(ours.bands(data)) == theirs.query(minhash)
+        ours.insert(key, ours.bands(data))
         theirs.insert(key, minhash, check_duplication=False)
