@@ -130,3 +130,15 @@ def test_cross_validation_predicts_every_note_out_of_fold(monkeypatch) -> None: 
     assert result["rules"]["note_level"]["support"] == 3
     assert result["rules"]["hard_negatives"]["notes"] == 1
     assert "rules + model" in training.cv_report(result)
+
+
+def test_the_threshold_is_the_lowest_that_every_sweep_accepts() -> None:
+    def row(t: float, hard: float, recall: float) -> dict[str, float]:
+        return {"threshold": t, "hard_negative_rate": hard, "recall": recall}
+
+    by_hash = [row(0.5, 0.05, 0.97), row(0.6, 0.03, 0.96), row(0.7, 0.01, 0.96)]
+    by_writer = [row(0.5, 0.02, 0.97), row(0.6, 0.04, 0.97), row(0.7, 0.02, 0.95)]
+    assert training.choose_threshold([by_hash]) == 0.6
+    assert training.choose_threshold([by_hash, by_writer]) == 0.7
+    assert training.choose_threshold([[row(0.9, 0.01, 0.90)]]) is None  # recall too low
+    assert training.choose_threshold([[row(0.9, 0.10, 0.99)]]) is None  # too many hard negatives
