@@ -172,12 +172,13 @@ def _invoked_command(argv: list[str]) -> str | None:
 def main() -> None:
     # The scan, server and review commands import SQLAlchemy, FastAPI and more (about half a second): a note
     # checked from the command line or a pre-save script should not pay for them.
-    if _invoked_command(sys.argv[1:]) not in CORE_COMMANDS:
-        _register_optional_commands()
-    else:
+    command = _invoked_command(sys.argv[1:])
+    if command in CORE_COMMANDS or command == "scan":  # short-lived processes that only check notes
         from notecheck.startup import skip_unused_presidio_modules
 
         skip_unused_presidio_modules()
+    if command not in CORE_COMMANDS:
+        _register_optional_commands()
     try:
         app()
     except NotecheckError as exc:
