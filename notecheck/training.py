@@ -139,6 +139,18 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def prohibited_sha256(*paths: Path) -> str:
+    """A hash of what prohibited-content figures depend on: each note's id, text, categories, evidence and
+    hard-negative flag (so element or PII label fixes do not make a recorded cross-validation stale)."""
+    digest = hashlib.sha256()
+    for path in paths:
+        for record in read_jsonl(path):
+            labels = record["labels"]
+            part = [record["id"], record["text"], labels.get("prohibited", []), labels.get("evidence", [])]
+            digest.update(json.dumps([*part, labels.get("hard_negative", False)], sort_keys=True).encode())
+    return digest.hexdigest()
+
+
 # -- model -------------------------------------------------------------------------------------------------------------
 def build_pipeline() -> Any:
     from sklearn.calibration import CalibratedClassifierCV
@@ -417,8 +429,7 @@ def record_cv(result: dict[str, Any], data_dir: Path, path: Path = THRESHOLD_CV_
     runs[result["groups"]] = {
         "folds": result["folds"],
         "notes": result["notes"],
-        "train_sha256": sha256(data_dir / "train.jsonl"),
-        "dev_sha256": sha256(data_dir / "dev.jsonl"),
+        "prohibited_sha256": prohibited_sha256(data_dir / "train.jsonl", data_dir / "dev.jsonl"),
         "sweep": result["sweep"],
         "rules_hard_negative_rate": result["rules"]["hard_negatives"]["rate"],
         "rules_recall": result["rules"]["note_level"]["recall"],
@@ -486,6 +497,7 @@ def threshold_choice_section(info: dict[str, Any]) -> list[str]:
     if not path.exists():
         return []
     runs = json.loads(path.read_text(encoding="utf-8"))
+    data = prohibited_sha256(Path(info["data_dir"]) / "train.jsonl", Path(info["data_dir"]) / "dev.jsonl")
     lines = [
         "",
         "## How the operating threshold was chosen (out of fold, train + dev)",
@@ -498,11 +510,11 @@ def threshold_choice_section(info: dict[str, Any]) -> list[str]:
         f"{info['threshold']}. The rules were tuned on these same notes, so the absolute figures are optimistic.",
     ]
     for groups, run in sorted(runs.items()):
-        current = run["train_sha256"] == info["train_sha256"] and run["dev_sha256"] == info["dev_sha256"]
+        current = run.get("prohibited_sha256") == data
         lines += [
             "",
             f"{run['folds']} folds ({groups}), {run['notes']} notes"
-            + ("" if current else " (**run on other data than the current train/dev: rerun it**)")
+            + ("" if current else " (**run on other prohibited labels than the current train/dev: rerun it**)")
             + f"; rules alone: recall {run['rules_recall']:.3f}, hard negatives {run['rules_hard_negative_rate']:.1%}.",
             "",
             "| threshold | precision | recall | macro F1 | lowest category recall | hard negatives flagged |",
@@ -633,6 +645,7 @@ def train(data_dir: Path, out_dir: Path, threshold: float, *, card: bool = True)
         "sklearn": sklearn.__version__,
         "skops": skops.__version__,
         "threshold": threshold,
+        "data_dir": str(data_dir),
         "train_notes": len(train_records),
         "train_sentences": n_note_sentences,
         "lexicon_sentences": len(sentences.texts) - n_note_sentences,
