@@ -135,7 +135,13 @@ class Checker:
         if self.classifier is not None:
             if prediction is None:
                 prediction = self.classifier.predict_docs([doc])[0]
-            hits += self.classifier.hits(doc, prediction, hits, self.policy.classifier_threshold)
+            hits += self.classifier.hits(
+                doc,
+                prediction,
+                hits,
+                self.policy.classifier_threshold,
+                excluded=lambda: self._prohibited.excluded_spans(doc),
+            )
         if note.title:
             hits += self._title_hits(note.title)
         hits += self._quality.detect(doc)

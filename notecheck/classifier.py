@@ -16,6 +16,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
+from collections.abc import Callable, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -208,14 +209,26 @@ class SentenceClassifier:
             i += len(spans)
         return out
 
-    def hits(self, doc: Doc, prediction: Any, rule_hits: list[Hit], threshold: float) -> list[Hit]:
+    def hits(
+        self,
+        doc: Doc,
+        prediction: Any,
+        rule_hits: list[Hit],
+        threshold: float,
+        excluded: Callable[[], Sequence[tuple[int, int, frozenset[str]]]] = tuple,
+    ) -> list[Hit]:
         """Sentence-level findings for categories no rule already found in that sentence.
 
         A sentence's probability must reach `threshold` (the policy's `classifier_threshold`), or
         `CROWDED_SENTENCE_THRESHOLD` when a rule already found a different prohibited category in that sentence.
+        Where the lexicon's exclusions mark words of the sentence as an occupational or incidental use of the
+        category ("criminal justice degree", "CNA training"), those words are blanked and the sentence scored
+        again: only what remains may carry the finding. `excluded` is called only if some sentence qualifies.
         """
         spans, probabilities = prediction
         crowded = max(threshold, CROWDED_SENTENCE_THRESHOLD)
+        text = doc_text(doc)
+        exclusions: Sequence[tuple[int, int, frozenset[str]]] | None = None
         found = []
         for (start, end), row in zip(spans, probabilities, strict=True):
             in_sentence = {
@@ -223,11 +236,19 @@ class SentenceClassifier:
                 for h in rule_hits
                 if h.kind == "prohibited" and h.start is not None and overlaps(start, end, h.start, h.end)
             }
+            needed = crowded if in_sentence else threshold
             for index, category in enumerate(self.categories):
                 p = float(row[index])
-                if category in in_sentence or p < (crowded if in_sentence else threshold):
+                if category in in_sentence or p < needed:
                     continue
-                start_trim, end_trim = _trim(doc_text(doc), start, end)
+                if exclusions is None:
+                    exclusions = excluded()
+                covered = [(a, b) for a, b, cats in exclusions if category in cats and overlaps(start, end, a, b)]
+                if covered:
+                    p = float(self.predict_sentences([_blank(text, start, end, covered)])[0][index])
+                    if p < needed:
+                        continue
+                start_trim, end_trim = _trim(text, start, end)
                 found.append(
                     Hit("prohibited", category, f"prohibited.{category}.classifier", start_trim, end_trim, p,
                         self.messages.get(category, f"This sentence appears to convey {category.replace('_', ' ')} "
@@ -235,6 +256,15 @@ class SentenceClassifier:
                         SEED)
                 )  # fmt: skip
         return found
+
+
+def _blank(text: str, start: int, end: int, covered: list[tuple[int, int]]) -> str:
+    """The sentence text[start:end] with the covered spans replaced by spaces."""
+    chars = list(text[start:end])
+    for a, b in covered:
+        for i in range(max(a, start), min(b, end)):
+            chars[i - start] = " "
+    return "".join(chars)
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:

@@ -18,6 +18,7 @@ from notecheck.classifier import (
     load_classifier,
 )
 from notecheck.detectors import Hit
+from notecheck.matching import remember_text
 from notecheck.nlp import load_nlp
 from notecheck.report import PROHIBITED_CATEGORIES
 from notecheck.training import make_sentences, read_jsonl
@@ -131,3 +132,31 @@ def test_predict_docs_keeps_notes_apart() -> None:
     model = SentenceClassifier(_Fixed({}), ["medical"] * 9)
     spans = [s for s, _ in model.predict_docs(docs)]
     assert spans == [[(0, 4), (5, 9)], [], [(0, 6)]]
+
+
+class _KeywordModel:
+    """Stands in for the trained model: 'criminal' when a sentence says 'probation', nothing otherwise."""
+
+    def predict_proba(self, texts):  # type: ignore[no-untyped-def]
+        return np.array([[0.9 if "probation" in t.lower() else 0.1] for t in texts])
+
+
+def test_excluded_words_cannot_carry_a_model_finding(checker) -> None:  # type: ignore[no-untyped-def]
+    text = "She wants probation officer jobs. Her probation ends in May."
+    doc = remember_text(checker.nlp(text), text)
+    model = SentenceClassifier(_KeywordModel(), ["criminal"])
+    prediction = model.predict_docs([doc])[0]
+    occupational = text.index("probation officer jobs")
+    excluded = [(occupational, occupational + len("probation officer jobs"), frozenset({"criminal"}))]
+
+    flagged = model.hits(doc, prediction, [], 0.5, excluded=lambda: excluded)
+    assert [text[h.start : h.end] for h in flagged] == ["Her probation ends in May."]
+
+    other_category = [(a, b, frozenset({"legal"})) for a, b, _ in excluded]
+    assert len(model.hits(doc, prediction, [], 0.5, excluded=lambda: other_category)) == 2
+    assert len(model.hits(doc, prediction, [], 0.5)) == 2
+
+
+def test_the_checker_blanks_occupational_uses_before_trusting_the_model(checker) -> None:  # type: ignore[no-untyped-def]
+    report = checker.check("Cx finished her criminal justice degree and is applying for probation officer roles.")
+    assert not [f for f in report.findings if f.category == "criminal"]

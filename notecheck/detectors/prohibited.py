@@ -24,6 +24,16 @@ class ProhibitedDetector:
         }
 
     def _active_exclusions(self, doc: Doc) -> list[tuple[Match, frozenset[str]]]:
+        cached = doc.user_data.get(_EXCLUSIONS_KEY)
+        if cached is None:
+            cached = doc.user_data[_EXCLUSIONS_KEY] = self._find_exclusions(doc)
+        return cached  # type: ignore[no-any-return]
+
+    def excluded_spans(self, doc: Doc) -> list[tuple[int, int, frozenset[str]]]:
+        """(start, end, categories) of every occupational or incidental use the exclusions found in the note."""
+        return [(m.start, m.end, categories) for m, categories in self._active_exclusions(doc)]
+
+    def _find_exclusions(self, doc: Doc) -> list[tuple[Match, frozenset[str]]]:
         active = []
         cue_hits: dict[str, list[Match]] = {}
         for m in self._exclusion_matcher.find(doc):
@@ -72,6 +82,9 @@ class ProhibitedDetector:
                 continue
             kept.append(hit)
         return kept
+
+
+_EXCLUSIONS_KEY = "notecheck.exclusions"
 
 
 def _merge_adjacent(hits: list[Hit]) -> list[Hit]:
