@@ -30,6 +30,7 @@ import argparse
 import datetime as dt
 import hashlib
 import json
+import re
 import sys
 import zipfile
 from collections.abc import Sequence
@@ -227,7 +228,32 @@ def export_fast(pipeline: Any, directory: Path, *, source_sha256: str) -> None:
         sig_b.append(float(calibrator.b_))
     arrays.update(coef=np.vstack(coef), intercept=np.array(intercept), sig_a=np.array(sig_a), sig_b=np.array(sig_b))
     np.savez_compressed(directory / FAST_MODEL_FILE, **arrays)
+    normalise_zip(directory / FAST_MODEL_FILE)
     (directory / FAST_VOCAB_FILE).write_text(json.dumps(config, ensure_ascii=False), encoding="utf-8")
+
+
+def normalise_zip(path: Path) -> None:
+    """Rewrite a zip (skops and .npz files are zips) with fixed timestamps and permissions, so the same model gives
+    the same bytes and the same hash on every `make train`."""
+    with zipfile.ZipFile(path) as source:
+        entries = [(info, source.read(info)) for info in source.infolist()]
+    names = {info.filename for info, _ in entries}
+    renamed: dict[str, str] = {}
+    if "schema.json" in names:  # skops names objects (and array files) by id(): renumber in order of appearance
+        schema = dict((info.filename, data) for info, data in entries)["schema.json"].decode("utf-8")
+        order: dict[str, str] = {}
+        for found in re.finditer(r'"__id__": (\d+)', schema):
+            order.setdefault(found.group(1), str(len(order) + 1))
+        schema = re.sub(r'("__id__": )(\d+)', lambda m: m.group(1) + order[m.group(2)], schema)
+        schema = re.sub(r'("file": ")(\d+)(\.npy")', lambda m: m.group(1) + order[m.group(2)] + m.group(3), schema)
+        entries = [(i, schema.encode("utf-8") if i.filename == "schema.json" else d) for i, d in entries]
+        renamed = {f"{old}.npy": f"{new}.npy" for old, new in order.items() if f"{old}.npy" in names}
+    with zipfile.ZipFile(path, "w") as target:
+        for info, data in sorted(entries, key=lambda e: renamed.get(e[0].filename, e[0].filename)):
+            fixed = zipfile.ZipInfo(renamed.get(info.filename, info.filename), date_time=(1980, 1, 1, 0, 0, 0))
+            fixed.compress_type = info.compress_type
+            fixed.external_attr = 0o644 << 16
+            target.writestr(fixed, data, compresslevel=9 if info.compress_type == zipfile.ZIP_DEFLATED else None)
 
 
 def save(pipeline: Any, directory: Path) -> Path:
@@ -237,6 +263,7 @@ def save(pipeline: Any, directory: Path) -> Path:
     path = directory / MODEL_FILE
     bundle = {"pipeline": pipeline, "categories": CATEGORIES, "messages": MESSAGES}
     sio.dump(bundle, path, compression=zipfile.ZIP_DEFLATED, compresslevel=9)
+    normalise_zip(path)
     export_fast(pipeline, directory, source_sha256=sha256(path))
     return path
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import numpy as np
@@ -142,3 +143,13 @@ def test_the_threshold_is_the_lowest_that_every_sweep_accepts() -> None:
     assert training.choose_threshold([by_hash, by_writer]) == 0.7
     assert training.choose_threshold([[row(0.9, 0.01, 0.90)]]) is None  # recall too low
     assert training.choose_threshold([[row(0.9, 0.10, 0.99)]]) is None  # too many hard negatives
+
+
+def test_saving_the_same_model_twice_gives_the_same_bytes(tiny_fit, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    _, first, second = tiny_fit
+    a, b = tmp_path / "a", tmp_path / "b"
+    training.save(first, a)
+    time.sleep(2.1)  # zip timestamps have a 2-second resolution
+    training.save(second, b)
+    for name in (MODEL_FILE, FAST_MODEL_FILE, FAST_VOCAB_FILE):
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
