@@ -15,8 +15,10 @@
 
 Generated notes recombine sentences of data/raw/*.jsonl (notecheck.scan.synth). Absolute times on a shared
 machine are noisy; the ratio against Presidio measured in the same run is the figure to compare. CPU time per note
-(of Presidio, of the bare Checker in this process, and of the scan's whole process tree) is reported too: it does not
-depend on what else the machine is doing, and shows what the scan pipeline adds over the Checker itself.
+(of Presidio, of the bare Checker in this process, and of the scan's whole process tree) is reported too: it depends
+less on what else the machine is doing, and shows what the scan pipeline adds over the Checker itself. It still moves
+by 20-30% with the load of a shared machine, so the bare Checker is measured right before and right after the scan
+and the ratio uses their mean. `--rss '' --kills 0` measures throughput only.
 """
 
 from __future__ import annotations
@@ -259,12 +261,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"notecheck scan --workers {args.workers} on {args.notes} notes ...", file=sys.stderr)
         results["scan"] = scan_rate(path, workdir, args.workers)
         results["load_average_after_throughput"] = os.getloadavg()
+        print("the bare Checker again ...", file=sys.stderr)
+        results["checker_after_scan"] = checker_cpu(more)  # CPU time per note moves with the machine's load
         ratio = results["scan"]["notes_per_s_end_to_end"] / results["presidio"]["notes_per_s"]
         presidio_cpu, scan_cpu = results["presidio"]["cpu_ms_per_note"], results["scan"]["cpu_ms_per_note"]
+        bare_cpu = (results["checker"]["cpu_ms_per_note"] + results["checker_after_scan"]["cpu_ms_per_note"]) / 2
         results["targets"] = {
             "scan_over_presidio": round(ratio, 1),
             "cpu_per_note_presidio_over_scan": round(presidio_cpu / scan_cpu, 1),
-            "cpu_per_note_scan_over_bare_checker": round(scan_cpu / results["checker"]["cpu_ms_per_note"], 2),
+            "cpu_per_note_scan_over_bare_checker": round(scan_cpu / bare_cpu, 2),  # bare: before and after the scan
             "at_least_20x": ratio >= 20,
             "stretch_1000_notes_per_s": results["scan"]["notes_per_s_end_to_end"] >= 1000,
         }
