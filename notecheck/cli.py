@@ -174,9 +174,9 @@ def main() -> None:
     # checked from the command line or a pre-save script should not pay for them.
     command = _invoked_command(sys.argv[1:])
     if command in CORE_COMMANDS or command == "scan":  # short-lived processes that only check notes
-        from notecheck.startup import skip_unused_presidio_modules
+        from notecheck.startup import skip_unused_library_modules
 
-        skip_unused_presidio_modules()
+        skip_unused_library_modules()
     if command not in CORE_COMMANDS:
         _register_optional_commands()
     try:
