@@ -168,10 +168,10 @@ class RuleSet:
             every = list(range(len(self._patterns)))
             return [(a, b, every) for a, b in bounds]
         lower_sets, orth_sets = self._word_sets
-        lowers, orths = _token_words(doc)
-        present = [(i, lower_sets[w]) for i, w in enumerate(lowers) if w in lower_sets]
+        lower_positions, orth_positions = _word_positions(doc)
+        present = [(i, lower_sets[w]) for w in lower_sets.keys() & lower_positions.keys() for i in lower_positions[w]]
         if orth_sets:
-            present += [(i, orth_sets[w]) for i, w in enumerate(orths) if w in orth_sets]
+            present += [(i, orth_sets[w]) for w in orth_sets.keys() & orth_positions.keys() for i in orth_positions[w]]
         if not present:
             return []
         first_tokens = [a for a, _ in bounds]
@@ -194,12 +194,20 @@ class RuleSet:
         return out
 
 
-def _token_words(doc: Doc) -> tuple[list[int], list[int]]:
-    """LOWER and ORTH hashes of every token, cached on the Doc (every RuleSet reads them)."""
+def _word_positions(doc: Doc) -> tuple[dict[int, list[int]], dict[int, list[int]]]:
+    """Token positions of every LOWER and every ORTH hash in the Doc, built once (every RuleSet intersects its
+    required words with these keys instead of scanning the tokens)."""
     cached = doc.user_data.get(_TOKEN_WORDS_KEY)
     if cached is None:
-        table = doc.to_array(["LOWER", "ORTH"]).T.tolist()
-        cached = doc.user_data[_TOKEN_WORDS_KEY] = (table[0], table[1])
+        lower_positions: dict[int, list[int]] = {}
+        orth_positions: dict[int, list[int]] = {}
+        if len(doc):
+            lowers, orths = doc.to_array(["LOWER", "ORTH"]).T.tolist()
+            for i, word in enumerate(lowers):
+                lower_positions.setdefault(word, []).append(i)
+            for i, word in enumerate(orths):
+                orth_positions.setdefault(word, []).append(i)
+        cached = doc.user_data[_TOKEN_WORDS_KEY] = (lower_positions, orth_positions)
     return cached  # type: ignore[no-any-return]
 
 
@@ -241,6 +249,7 @@ _SENTENCE_TOKENS_KEY = "notecheck.sentence_tokens"
 _TOKEN_OFFSETS_KEY = "notecheck.token_offsets"
 _TEXT_KEY = "notecheck.text"
 _TOKEN_WORDS_KEY = "notecheck.token_words"
+_SENTENCE_STARTS_KEY = "notecheck.sentence_starts"
 
 
 def remember_text(doc: Doc, text: str) -> Doc:
@@ -282,7 +291,10 @@ def sentence_spans(doc: Doc) -> list[tuple[int, int]]:
 def sentence_of(doc: Doc, start: int) -> tuple[int, int]:
     """The (start_char, end_char) of the sentence holding character `start` (the whole text if none does)."""
     spans = sentence_spans(doc)
-    index = bisect_right([a for a, _ in spans], start) - 1
+    starts = doc.user_data.get(_SENTENCE_STARTS_KEY)
+    if starts is None:
+        starts = doc.user_data[_SENTENCE_STARTS_KEY] = [a for a, _ in spans]
+    index = bisect_right(starts, start) - 1
     if 0 <= index < len(spans):
         return spans[index]
     return (0, len(doc_text(doc)))
