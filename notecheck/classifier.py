@@ -16,6 +16,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
+from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from importlib import resources
 from pathlib import Path
@@ -208,6 +209,22 @@ class SentenceClassifier:
             out.append((spans, probabilities[i : i + len(spans)]))
             i += len(spans)
         return out
+
+    def confirmed(self, doc: Doc, prediction: Any, rule_hits: list[Hit], veto_below: float) -> list[Hit]:
+        """The prohibited rule hits the model does not veto: a hit is dropped when its sentence's probability for
+        the hit's category is below `veto_below` (the policy's `classifier_veto_below`). Hits outside any scored
+        sentence, and every other kind of hit, are kept."""
+        spans, probabilities = prediction
+        starts = [a for a, _ in spans]
+        kept = []
+        for hit in rule_hits:
+            if hit.kind == "prohibited" and hit.start is not None and hit.category in self.categories:
+                i = bisect_right(starts, hit.start) - 1
+                scored = 0 <= i < len(spans) and hit.start < spans[i][1]
+                if scored and float(probabilities[i][self.categories.index(hit.category)]) < veto_below:
+                    continue
+            kept.append(hit)
+        return kept
 
     def hits(
         self,

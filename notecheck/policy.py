@@ -98,6 +98,10 @@ class Policy(_Strict):
     caseload: Caseload = Caseload()
     rules: dict[str, RuleOverride] = Field(default_factory=dict, description="per-rule severity overrides")
     classifier_threshold: float = Field(0.5, gt=0, lt=1)
+    # A rule finding whose sentence the model scores below this for the rule's category is dropped: the words
+    # matched, but the sentence reads like nothing the model learned of that category (an unforeseen job title,
+    # employer name or idiom). None keeps every rule finding.
+    classifier_veto_below: float | None = Field(None, ge=0, lt=1)
     max_chars: int = Field(64 * 1024, gt=0)
     path: str | None = None
 

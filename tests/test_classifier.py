@@ -160,3 +160,23 @@ def test_excluded_words_cannot_carry_a_model_finding(checker) -> None:  # type: 
 def test_the_checker_blanks_occupational_uses_before_trusting_the_model(checker) -> None:  # type: ignore[no-untyped-def]
     report = checker.check("Cx finished her criminal justice degree and is applying for probation officer roles.")
     assert not [f for f in report.findings if f.category == "criminal"]
+
+
+def test_the_model_vetoes_rule_hits_in_sentences_it_scores_as_unrelated(checker) -> None:  # type: ignore[no-untyped-def]
+    text = "She wants probation officer jobs. Her probation ends in May."
+    doc = remember_text(checker.nlp(text), text)
+    model = SentenceClassifier(_KeywordModel(), ["criminal"])
+    prediction = (model.predict_docs([doc])[0][0], np.array([[0.005], [0.9]]))
+    first, second = text.index("probation"), text.rindex("probation")
+    rule_hits = [
+        Hit("prohibited", "criminal", "r", first, first + 9, 0.9, "m", "s"),
+        Hit("prohibited", "criminal", "r", second, second + 9, 0.9, "m", "s"),
+        Hit("pii", "PHONE_NUMBER", "p", first, first + 9, 0.9, "m", "s"),
+    ]
+    kept = model.confirmed(doc, prediction, rule_hits, 0.01)
+    assert [(h.kind, h.start) for h in kept] == [("prohibited", second), ("pii", first)]
+    assert model.confirmed(doc, prediction, rule_hits, 0.001) == rule_hits
+
+
+def test_the_default_policy_lets_the_model_veto_rule_hits(checker) -> None:  # type: ignore[no-untyped-def]
+    assert checker.policy.classifier_veto_below is not None and 0 < checker.policy.classifier_veto_below < 0.1
