@@ -81,10 +81,11 @@ class ElementDetector:
         if closing and DATE_LIKE.search(doc_text(doc)[sentences[-1][0] : sentences[-1][1]]):
             found += closing
         spans: dict[str, list[Span]] = {name: [] for name in ELEMENTS}
+        reach: dict[str, int] = {}  # per element, the furthest end of a kept span (matches come sorted by start)
         for m in sorted(found, key=lambda m: m.start):
-            bucket = spans[m.key]
-            if not any(s.start < m.end and m.start < s.end for s in bucket):
-                bucket.append(Span(m.start, m.end))
+            if m.end > m.start and m.start >= reach.get(m.key, -1):
+                spans[m.key].append(Span(m.start, m.end))
+                reach[m.key] = m.end
         lowered = doc_text(doc).lower()
         spans["location"] = [s for s in spans["location"] if not _inside_method_phrase(lowered, s)]
         spans["location"] = _contact_locations(doc, spans["location"])
