@@ -26,6 +26,8 @@ def test_a_tiny_run_produces_every_figure(capsys) -> None:  # type: ignore[no-un
     for side in ("notecheck", "presidio"):
         assert speed["single"][side]["p95_ms"] > 0 and speed["many"][side]["notes_per_s"] > 0
     assert speed["single_p95_ratio_presidio_over_notecheck"] > 0
+    assert speed["many"]["presidio_analyze"]["notes_per_s"] > 0  # the baseline: analyze() note by note
+    assert speed["many_ratio_notecheck_over_presidio_analyze"] > 0
     assert set(result["pii"]) == {"test split", "all labeled notes"}
     assert result["cli"]["runs"] == 1 and result["cli"]["exit_codes"][0] in (0, 1)
     assert "notecheck (tokenizer + sentencizer)" in result["components"]["ms_per_note"]
