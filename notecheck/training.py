@@ -433,6 +433,12 @@ def cross_validate(
     }
 
 
+def _default_veto() -> float | None:
+    from notecheck.policy import load_policy
+
+    return load_policy("default").classifier_veto_below
+
+
 def choose_threshold(sweeps: Sequence[Sequence[dict[str, Any]]]) -> float | None:
     """The lowest threshold that every out-of-fold sweep accepts, or None.
 
@@ -586,7 +592,12 @@ def model_card(info: dict[str, Any]) -> str:
         "reaches the policy's `classifier_threshold` and no rule already found that category in that sentence; in a "
         "sentence where a rule found a different category it must reach "
         f"{CROWDED_SENTENCE_THRESHOLD} (`SentenceClassifier.hits`). The first is chosen by cross-validation over "
-        "train + dev (below); the second was chosen on dev.",
+        "train + dev (below); the second was chosen on dev. The model may also veto: a rule finding whose sentence it "
+        "scores below the policy's `classifier_veto_below` "
+        f"({info['veto_below']}) for the rule's category is dropped "
+        "(`SentenceClassifier.confirmed`; chosen on a new writer's notes before they joined the corpus, see "
+        "`notecheck/policies/default.yaml`). Words an exclusion marks as an occupational or incidental use are "
+        "blanked before the model's finding for that category is trusted.",
         "",
         "## Sentence-level metrics on dev (threshold as above)",
         "",
@@ -672,6 +683,7 @@ def train(data_dir: Path, out_dir: Path, threshold: float, *, card: bool = True)
         "sklearn": sklearn.__version__,
         "skops": skops.__version__,
         "threshold": threshold,
+        "veto_below": _default_veto(),
         "data_dir": str(data_dir),
         "train_notes": len(train_records),
         "train_sentences": n_note_sentences,
