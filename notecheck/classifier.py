@@ -216,12 +216,28 @@ class SentenceClassifier:
         sentence, and every other kind of hit, are kept."""
         spans, probabilities = prediction
         starts = [a for a, _ in spans]
+
+        def sentence(hit: Hit) -> int | None:
+            i = bisect_right(starts, hit.start) - 1  # type: ignore[arg-type]
+            return i if 0 <= i < len(spans) and hit.start < spans[i][1] else None  # type: ignore[operator]
+
+        prohibited = [h for h in rule_hits if h.kind == "prohibited" and h.start is not None]
+        categories_in: dict[int, set[str]] = {}
+        for hit in prohibited:
+            i = sentence(hit)
+            if i is not None:
+                categories_in.setdefault(i, set()).add(hit.category)
         kept = []
         for hit in rule_hits:
-            if hit.kind == "prohibited" and hit.start is not None and hit.category in self.categories:
-                i = bisect_right(starts, hit.start) - 1
-                scored = 0 <= i < len(spans) and hit.start < spans[i][1]
-                if scored and float(probabilities[i][self.categories.index(hit.category)]) < veto_below:
+            if hit in prohibited and hit.category in self.categories:
+                i = sentence(hit)
+                # A sentence where the rules found several categories is scored as a whole by the model, which
+                # then ranks the minor one low ("in rehab ... her PO"): no veto there.
+                if (
+                    i is not None
+                    and len(categories_in[i]) == 1
+                    and float(probabilities[i][self.categories.index(hit.category)]) < veto_below
+                ):
                     continue
             kept.append(hit)
         return kept

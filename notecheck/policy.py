@@ -100,7 +100,8 @@ class Policy(_Strict):
     classifier_threshold: float = Field(0.5, gt=0, lt=1)
     # A rule finding whose sentence the model scores below this for the rule's category is dropped: the words
     # matched, but the sentence reads like nothing the model learned of that category (an unforeseen job title,
-    # employer name or idiom). None keeps every rule finding.
+    # employer name or idiom). Not applied in a sentence where the rules found several categories. None keeps every
+    # rule finding.
     classifier_veto_below: float | None = Field(None, ge=0, lt=1)
     max_chars: int = Field(64 * 1024, gt=0)
     path: str | None = None

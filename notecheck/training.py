@@ -594,7 +594,8 @@ def model_card(info: dict[str, Any]) -> str:
         f"{CROWDED_SENTENCE_THRESHOLD} (`SentenceClassifier.hits`). The first is chosen by cross-validation over "
         "train + dev (below); the second was chosen on dev. The model may also veto: a rule finding whose sentence it "
         "scores below the policy's `classifier_veto_below` "
-        f"({info['veto_below']}) for the rule's category is dropped "
+        f"({info['veto_below']}) for the rule's category is dropped, unless the rules found another category in "
+        "that sentence "
         "(`SentenceClassifier.confirmed`; chosen on a new writer's notes before they joined the corpus, see "
         "`notecheck/policies/default.yaml`). Words an exclusion marks as an occupational or incidental use are "
         "blanked before the model's finding for that category is trusted.",

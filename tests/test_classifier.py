@@ -180,3 +180,19 @@ def test_the_model_vetoes_rule_hits_in_sentences_it_scores_as_unrelated(checker)
 
 def test_the_default_policy_lets_the_model_veto_rule_hits(checker) -> None:  # type: ignore[no-untyped-def]
     assert checker.policy.classifier_veto_below is not None and 0 < checker.policy.classifier_veto_below < 0.1
+
+
+def test_no_veto_where_the_rules_found_several_categories_in_one_sentence(checker) -> None:  # type: ignore[no-untyped-def]
+    text = "She is in rehab and her PO approved it. She is in rehab."
+    doc = remember_text(checker.nlp(text), text)
+    model = SentenceClassifier(_KeywordModel(), ["criminal", "substance_use"])
+    spans = model.predict_docs([doc])[0][0]
+    prediction = (spans, np.array([[0.9, 0.001], [0.1, 0.001]]))
+    first, second, po = text.index("rehab"), text.rindex("rehab"), text.index("PO")
+    hits = [
+        Hit("prohibited", "substance_use", "r", first, first + 5, 0.9, "m", "s"),
+        Hit("prohibited", "criminal", "r", po, po + 2, 0.9, "m", "s"),
+        Hit("prohibited", "substance_use", "r", second, second + 5, 0.9, "m", "s"),
+    ]
+    kept = model.confirmed(doc, prediction, hits, 0.01)
+    assert [(h.category, h.start) for h in kept] == [("substance_use", first), ("criminal", po)]
