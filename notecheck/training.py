@@ -246,6 +246,8 @@ def normalise_zip(path: Path) -> None:
             order.setdefault(found.group(1), str(len(order) + 1))
         schema = re.sub(r'("__id__": )(\d+)', lambda m: m.group(1) + order[m.group(2)], schema)
         schema = re.sub(r'("file": ")(\d+)(\.npy")', lambda m: m.group(1) + order[m.group(2)] + m.group(3), schema)
+        # scikit-learn's vectorizers keep id(stop_words) only to skip a repeated consistency check
+        schema = re.sub(r'("_stop_words_id": \{[^{}]*?"content": ")(\d+)(")', r"\g<1>0\g<3>", schema)
         entries = [(i, schema.encode("utf-8") if i.filename == "schema.json" else d) for i, d in entries]
         renamed = {f"{old}.npy": f"{new}.npy" for old, new in order.items() if f"{old}.npy" in names}
     with zipfile.ZipFile(path, "w") as target:
