@@ -106,6 +106,13 @@ def throughput(run: Callable[[], int], repeats: int = 1) -> dict[str, float]:
     return {"notes_per_s": round(best, 1), "notes_per_cpu_s": round(best_cpu, 1)}
 
 
+# (label, rate key, ratio key prefix) of the two throughput rows printed per Presidio baseline
+THROUGHPUT_ROWS = (
+    ("notes/s (wall)", "notes_per_s", "many_ratio_notecheck_over"),
+    ("notes per CPU second", "notes_per_cpu_s", "many_cpu_ratio_notecheck_over"),
+)
+
+
 # -- speed: notecheck vs vanilla Presidio ----------------------------------------------------------------------------
 def speed(checker: Any, records: Sequence[dict[str, Any]], repeats: int) -> dict[str, Any]:
     from benchmarks.presidio_vanilla import analyzer, batch_analyzer
@@ -356,18 +363,13 @@ def render(result: dict[str, Any]) -> None:
             ("vs BatchAnalyzerEngine, batches of 64", "presidio", "_presidio"),
         ):
             m = s["many"]
-            table.add_row(
-                f"check_many() notes/s (wall), {label}",
-                f"{m['notecheck']['notes_per_s']:.0f}",
-                f"{m[key]['notes_per_s']:.0f}",
-                f"{s['many_ratio_notecheck_over' + suffix]:.1f}x",
-            )
-            table.add_row(
-                f"check_many() notes per CPU second, {label}",
-                f"{m['notecheck']['notes_per_cpu_s']:.0f}",
-                f"{m[key]['notes_per_cpu_s']:.0f}",
-                f"{s['many_cpu_ratio_notecheck_over' + suffix]:.1f}x",
-            )
+            for unit, rate, ratio in THROUGHPUT_ROWS:
+                table.add_row(
+                    f"check_many() {unit}, {label}",
+                    f"{m['notecheck'][rate]:.0f}",
+                    f"{m[key][rate]:.0f}",
+                    f"{s[ratio + suffix]:.1f}x",
+                )
         console.print(table)
     breakdown = result.get("breakdown_cpu_ms_per_note")
     if breakdown:

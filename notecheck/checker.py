@@ -131,14 +131,12 @@ class Checker:
             yield self._report(note, doc, prediction)
 
     def _report(self, note: Note, doc: Doc, prediction: Any = None) -> Report:
-        hits = self._prohibited.detect(doc)
+        hits = self._prohibited.detect(doc) + self._pii.detect(doc)
         if self.classifier is not None:
             if prediction is None:
                 prediction = self.classifier.predict_docs([doc])[0]
             if self.policy.classifier_veto_below:
                 hits = self.classifier.confirmed(doc, prediction, hits, self.policy.classifier_veto_below)
-        hits += self._pii.detect(doc)
-        if self.classifier is not None:
             hits += self.classifier.hits(
                 doc,
                 prediction,

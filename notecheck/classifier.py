@@ -221,26 +221,21 @@ class SentenceClassifier:
             i = bisect_right(starts, hit.start) - 1  # type: ignore[arg-type]
             return i if 0 <= i < len(spans) and hit.start < spans[i][1] else None  # type: ignore[operator]
 
-        prohibited = [h for h in rule_hits if h.kind == "prohibited" and h.start is not None]
+        where = [sentence(h) if h.kind == "prohibited" and h.start is not None else None for h in rule_hits]
         categories_in: dict[int, set[str]] = {}
-        for hit in prohibited:
-            i = sentence(hit)
+        for hit, i in zip(rule_hits, where, strict=True):
             if i is not None:
                 categories_in.setdefault(i, set()).add(hit.category)
-        kept = []
-        for hit in rule_hits:
-            if hit in prohibited and hit.category in self.categories:
-                i = sentence(hit)
-                # A sentence where the rules found several categories is scored as a whole by the model, which
-                # then ranks the minor one low ("in rehab ... her PO"): no veto there.
-                if (
-                    i is not None
-                    and len(categories_in[i]) == 1
-                    and float(probabilities[i][self.categories.index(hit.category)]) < veto_below
-                ):
-                    continue
-            kept.append(hit)
-        return kept
+        # A sentence where the rules found several categories is scored as a whole by the model, which then ranks
+        # the minor one low ("in rehab ... her PO"): no veto there.
+        return [
+            hit
+            for hit, i in zip(rule_hits, where, strict=True)
+            if i is None
+            or len(categories_in[i]) > 1
+            or hit.category not in self.categories
+            or float(probabilities[i][self.categories.index(hit.category)]) >= veto_below
+        ]
 
     def hits(
         self,

@@ -240,7 +240,7 @@ def normalise_zip(path: Path) -> None:
     names = {info.filename for info, _ in entries}
     renamed: dict[str, str] = {}
     if "schema.json" in names:  # skops names objects (and array files) by id(): renumber in order of appearance
-        schema = dict((info.filename, data) for info, data in entries)["schema.json"].decode("utf-8")
+        schema = next(data for info, data in entries if info.filename == "schema.json").decode("utf-8")
         order: dict[str, str] = {}
         for found in re.finditer(r'"__id__": (\d+)', schema):
             order.setdefault(found.group(1), str(len(order) + 1))
@@ -322,18 +322,20 @@ def sentence_metrics(classifier: SentenceClassifier, sentences: Sentences, thres
 def sweep(records: list[dict[str, Any]], classifier: SentenceClassifier, thresholds: Sequence[float]) -> list[dict]:
     rows = []
     for t in thresholds:
-        result = compare(records, classifier, t)["both"]
-        rows.append(
-            {
-                "threshold": t,
-                "precision": result["note_level"]["precision"],
-                "recall": result["note_level"]["recall"],
-                "macro_f1": result["macro_f1"],
-                "min_category_recall": min(c["recall"] for c in result["categories"].values()),
-                "hard_negative_rate": result["hard_negatives"]["rate"],
-            }
-        )
+        rows.append(sweep_row(t, compare(records, classifier, t)["both"]))
     return rows
+
+
+def sweep_row(threshold: float, metrics: dict[str, Any]) -> dict[str, Any]:
+    """One line of a threshold sweep, from `prohibited_metrics`-shaped figures."""
+    return {
+        "threshold": threshold,
+        "precision": metrics["note_level"]["precision"],
+        "recall": metrics["note_level"]["recall"],
+        "macro_f1": metrics["macro_f1"],
+        "min_category_recall": min(c["recall"] for c in metrics["categories"].values()),
+        "hard_negative_rate": metrics["hard_negatives"]["rate"],
+    }
 
 
 # -- cross-validation over train + dev --------------------------------------------------------------------------------
@@ -410,19 +412,7 @@ def cross_validate(
             both.policy = base_policy.model_copy(update={"classifier_threshold": t})
             for i, report in zip(held, both.check_many([notes[i] for i in held]), strict=True):
                 swept[t][i] = predicted_categories(report)
-    sweep_rows = []
-    for t in sorted(set(thresholds)):
-        m = prohibited_metrics(records, swept[t])
-        sweep_rows.append(
-            {
-                "threshold": t,
-                "precision": m["note_level"]["precision"],
-                "recall": m["note_level"]["recall"],
-                "macro_f1": m["macro_f1"],
-                "min_category_recall": min(c["recall"] for c in m["categories"].values()),
-                "hard_negative_rate": m["hard_negatives"]["rate"],
-            }
-        )
+    sweep_rows = [sweep_row(t, prohibited_metrics(records, swept[t])) for t in sorted(set(thresholds))]
     return {
         "folds": len(set(folds)),
         "groups": groups or "hash",

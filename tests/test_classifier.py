@@ -162,6 +162,10 @@ def test_the_checker_blanks_occupational_uses_before_trusting_the_model(checker)
     assert not [f for f in report.findings if f.category == "criminal"]
 
 
+def _rule_hit(category: str, start: int, length: int, kind: str = "prohibited") -> Hit:
+    return Hit(kind, category, "r", start, start + length, 0.9, "m", "s")
+
+
 def test_the_model_vetoes_rule_hits_in_sentences_it_scores_as_unrelated(checker) -> None:  # type: ignore[no-untyped-def]
     text = "She wants probation officer jobs. Her probation ends in May."
     doc = remember_text(checker.nlp(text), text)
@@ -169,9 +173,9 @@ def test_the_model_vetoes_rule_hits_in_sentences_it_scores_as_unrelated(checker)
     prediction = (model.predict_docs([doc])[0][0], np.array([[0.005], [0.9]]))
     first, second = text.index("probation"), text.rindex("probation")
     rule_hits = [
-        Hit("prohibited", "criminal", "r", first, first + 9, 0.9, "m", "s"),
-        Hit("prohibited", "criminal", "r", second, second + 9, 0.9, "m", "s"),
-        Hit("pii", "PHONE_NUMBER", "p", first, first + 9, 0.9, "m", "s"),
+        _rule_hit("criminal", first, 9),
+        _rule_hit("criminal", second, 9),
+        _rule_hit("PHONE_NUMBER", first, 9, "pii"),
     ]
     kept = model.confirmed(doc, prediction, rule_hits, 0.01)
     assert [(h.kind, h.start) for h in kept] == [("prohibited", second), ("pii", first)]
@@ -189,10 +193,6 @@ def test_no_veto_where_the_rules_found_several_categories_in_one_sentence(checke
     spans = model.predict_docs([doc])[0][0]
     prediction = (spans, np.array([[0.9, 0.001], [0.1, 0.001]]))
     first, second, po = text.index("rehab"), text.rindex("rehab"), text.index("PO")
-    hits = [
-        Hit("prohibited", "substance_use", "r", first, first + 5, 0.9, "m", "s"),
-        Hit("prohibited", "criminal", "r", po, po + 2, 0.9, "m", "s"),
-        Hit("prohibited", "substance_use", "r", second, second + 5, 0.9, "m", "s"),
-    ]
+    hits = [_rule_hit("substance_use", first, 5), _rule_hit("criminal", po, 2), _rule_hit("substance_use", second, 5)]
     kept = model.confirmed(doc, prediction, hits, 0.01)
     assert [(h.category, h.start) for h in kept] == [("substance_use", first), ("criminal", po)]
