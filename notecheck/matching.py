@@ -141,9 +141,10 @@ class RuleSet:
                     hits.append(Match(strings[match_id], starts[start], ends[end - 1]))
         if self._patterns:
             seen: set[tuple[str, int, int]] = set()
-            for first, last, indices in self._candidates(doc):
+            candidates = self._candidates(doc)
+            starts, ends = _token_offsets(doc) if candidates else ([], [])
+            for first, last, indices in candidates:
                 sentence = doc[first:last]
-                starts, ends = _token_offsets(doc)
                 for index in indices:
                     key, matcher = self._patterns[index]
                     for _, start, end in matcher(sentence):
