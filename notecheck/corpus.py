@@ -209,6 +209,35 @@ def merge(raw_dir: Path, fixes_path: Path | None = None) -> Built:
     return Built(records, fixed)
 
 
+def validate_bank(paths: Iterable[Path]) -> list[str]:
+    """Every problem with the sentence banks (data/sentences/*.jsonl, training data for the classifier only)."""
+    problems: list[str] = []
+    seen: dict[str, str] = {}
+    texts: set[str] = set()
+    for path in paths:
+        for record in read_jsonl(path):
+            rid, text, categories = record.get("id"), record.get("text"), record.get("categories")
+            if not isinstance(rid, str) or not rid or rid in seen:
+                problems.append(f"{path.name}: {rid!r}: id missing or not unique")
+                continue
+            seen[rid] = path.name
+            if not isinstance(text, str) or not text.strip():
+                problems.append(f"{rid}: text must be a non-empty string")
+            elif text.strip().lower() in texts:
+                problems.append(f"{rid}: the same text appears earlier")
+            else:
+                texts.add(text.strip().lower())
+            if not isinstance(categories, list) or any(c not in PROHIBITED_CATEGORIES for c in categories):
+                problems.append(f"{rid}: categories must be a list of prohibited categories")
+            if not isinstance(record.get("hard_negative"), bool):
+                problems.append(f"{rid}: hard_negative must be a boolean")
+            elif record["hard_negative"] and categories:
+                problems.append(
+                    f"{rid}: a hard negative conveys no prohibited information, but categories is not empty"
+                )
+    return problems
+
+
 def sample_notes(records: list[dict[str, Any]], size: int = SAMPLE_SIZE) -> list[dict[str, Any]]:
     """Unlabeled demo notes (CONTRACT §1 fields only) from train and dev, never test; a stable pseudo-random pick."""
     pool = [r for r in records if r["split"] in ("train", "dev")]
@@ -292,6 +321,9 @@ def write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> int:
 
 def build(data_dir: Path, sample_path: Path, *, readme: bool = True) -> Built:
     built = merge(data_dir / "raw", data_dir / "label_fixes.json")
+    problems = validate_bank(sorted((data_dir / "sentences").glob("*.jsonl")))
+    if problems:
+        raise CorpusError(f"{len(problems)} problem(s) in the sentence banks:\n" + "\n".join(problems))
     write_jsonl(data_dir / "corpus.jsonl", built.records)
     for name in SPLITS:
         write_jsonl(data_dir / f"{name}.jsonl", built.split(name))

@@ -131,6 +131,44 @@ def lexicon_sentences(rules: Any) -> Sentences:
     return Sentences(texts, np.array(rows).reshape(-1, len(CATEGORIES)), ["lexicon"] * len(texts))
 
 
+SENTENCE_BANK_DIR = "sentences"
+
+
+def bank_sentences(data_dir: Path) -> Sentences:
+    """The labeled single sentences of data/sentences/*.jsonl: paraphrases and hard negatives written for training.
+
+    Notes carry one or two prohibited sentences each, so paraphrase coverage per category grows slowly with notes;
+    a bank of labeled sentences ({"id", "text", "categories", "hard_negative"}) adds it directly. Banks are
+    training data only: never evaluated on, never split.
+    """
+    texts, rows, ids = [], [], []
+    for path in sorted((data_dir / SENTENCE_BANK_DIR).glob("*.jsonl")):
+        for record in read_jsonl(path):
+            row = np.zeros(len(CATEGORIES), dtype=np.int64)
+            for category in record["categories"]:
+                row[CATEGORIES.index(category)] = 1
+            texts.append(record["text"])
+            rows.append(row)
+            ids.append(record["id"])
+    return Sentences(texts, np.array(rows, dtype=np.int64).reshape(-1, len(CATEGORIES)), ids)
+
+
+def extra_sentences(rules: Any, data_dir: Path) -> Sentences:
+    """Everything trained on besides the notes' own sentences: the lexicons' examples and the sentence banks."""
+    parts = [bank_sentences(data_dir)]
+    if AUGMENT_WITH_LEXICON_EXAMPLES:
+        parts.insert(0, lexicon_sentences(rules))
+    return concat(*parts)
+
+
+def concat(*parts: Sentences) -> Sentences:
+    return Sentences(
+        [t for p in parts for t in p.texts],
+        np.vstack([p.labels for p in parts]).reshape(-1, len(CATEGORIES)),
+        [i for p in parts for i in p.note_ids],
+    )
+
+
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
     with path.open(encoding="utf-8") as handle:
         return [json.loads(line) for line in handle if line.strip()]
@@ -138,6 +176,14 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
 
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def bank_sha256(data_dir: Path) -> str:
+    """One hash over the sentence banks, in name order (the model card's record of what was trained on)."""
+    digest = hashlib.sha256()
+    for path in sorted((data_dir / SENTENCE_BANK_DIR).glob("*.jsonl")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
 
 
 def prohibited_sha256(*paths: Path) -> str:
@@ -372,6 +418,7 @@ def cross_validate(
     *,
     groups: str | None = None,
     thresholds: Sequence[float] = CV_THRESHOLDS,
+    data_dir: Path = Path("data"),
 ) -> dict[str, Any]:
     """Out-of-fold note-level metrics of rules alone, model alone and both (at `threshold`), and a threshold sweep.
 
@@ -387,7 +434,7 @@ def cross_validate(
     rules = Checker(classifier=False)
     both = Checker(classifier=False)
     base_policy = load_policy("default", frozenset(both.rule_ids()))
-    extra = lexicon_sentences(rules) if AUGMENT_WITH_LEXICON_EXAMPLES else None
+    extra = extra_sentences(rules, data_dir)
     folds = assign_folds(records, k, groups)
     notes = [note_of(r) for r in records]
     rule_sets = [predicted_categories(r) for r in rules.check_many(notes)]
@@ -396,13 +443,7 @@ def cross_validate(
     for fold in sorted(set(folds)):
         held = [i for i, f in enumerate(folds) if f == fold]
         train_records = [r for r, f in zip(records, folds, strict=True) if f != fold]
-        sentences = make_sentences(train_records, nlp)
-        if extra is not None:
-            sentences = Sentences(
-                sentences.texts + extra.texts,
-                np.vstack([sentences.labels, extra.labels]),
-                sentences.note_ids + extra.note_ids,
-            )
+        sentences = concat(make_sentences(train_records, nlp), extra)
         classifier = SentenceClassifier(fit(sentences), CATEGORIES, MESSAGES)
         docs = list(nlp.pipe([records[i]["text"] for i in held]))
         for i, found in zip(held, model_categories(classifier, docs, threshold), strict=True):
@@ -455,6 +496,7 @@ def record_cv(result: dict[str, Any], data_dir: Path, path: Path = THRESHOLD_CV_
         "folds": result["folds"],
         "notes": result["notes"],
         "prohibited_sha256": prohibited_sha256(data_dir / "train.jsonl", data_dir / "dev.jsonl"),
+        "bank_sha256": bank_sha256(data_dir),
         "sweep": result["sweep"],
         "rules_hard_negative_rate": result["rules"]["hard_negatives"]["rate"],
         "rules_recall": result["rules"]["note_level"]["recall"],
@@ -535,11 +577,11 @@ def threshold_choice_section(info: dict[str, Any]) -> list[str]:
         f"{info['threshold']}. The rules were tuned on these same notes, so the absolute figures are optimistic.",
     ]
     for groups, run in sorted(runs.items()):
-        current = run.get("prohibited_sha256") == data
+        current = run.get("prohibited_sha256") == data and run.get("bank_sha256") == info["bank_sha256"]
         lines += [
             "",
             f"{run['folds']} folds ({groups}), {run['notes']} notes"
-            + ("" if current else " (**run on other prohibited labels than the current train/dev: rerun it**)")
+            + ("" if current else " (**run on other labels or sentence banks than the current ones: rerun it**)")
             + f"; rules alone: recall {run['rules_recall']:.3f}, hard negatives {run['rules_hard_negative_rate']:.1%}.",
             "",
             "| threshold | precision | recall | macro F1 | lowest category recall | hard negatives flagged |",
@@ -568,7 +610,9 @@ def model_card(info: dict[str, Any]) -> str:
         "positive for a category when it overlaps an evidence quote of that category.",
         f"- Training data: `data/train.jsonl` ({info['train_notes']} notes, {info['train_sentences']} sentences), "
         f"SHA-256 `{info['train_sha256']}`, plus {info['lexicon_sentences']} example and counter-example sentences "
-        "from `notecheck/lexicons/*.yaml` (labeled with their rule's category and whatever the rules find in them).",
+        "from `notecheck/lexicons/*.yaml` (labeled with their rule's category and whatever the rules find in them), "
+        f"plus {info['bank_sentences']} labeled sentences of `data/sentences/*.jsonl` (paraphrases and hard "
+        f"negatives written for training; SHA-256 `{info['bank_sha256']}`).",
         f"- Tuning data: `data/dev.jsonl` ({info['dev_notes']} notes), SHA-256 `{info['dev_sha256']}`; "
         f"test data: `data/test.jsonl` ({info['test_notes']} notes), SHA-256 `{info['test_sha256']}`, used for the "
         "figures below only.",
@@ -662,13 +706,8 @@ def train(data_dir: Path, out_dir: Path, threshold: float, *, card: bool = True)
     train_records = read_jsonl(data_dir / "train.jsonl")
     sentences = make_sentences(train_records, nlp)
     n_note_sentences = len(sentences.texts)
-    if AUGMENT_WITH_LEXICON_EXAMPLES:
-        extra = lexicon_sentences(Checker(classifier=False))
-        sentences = Sentences(
-            sentences.texts + extra.texts,
-            np.vstack([sentences.labels, extra.labels]),
-            sentences.note_ids + extra.note_ids,
-        )
+    bank = bank_sentences(data_dir)
+    sentences = concat(sentences, extra_sentences(Checker(classifier=False), data_dir))
     pipeline = fit(sentences)
     path = save(pipeline, out_dir)
     info: dict[str, Any] = {
@@ -680,7 +719,9 @@ def train(data_dir: Path, out_dir: Path, threshold: float, *, card: bool = True)
         "data_dir": str(data_dir),
         "train_notes": len(train_records),
         "train_sentences": n_note_sentences,
-        "lexicon_sentences": len(sentences.texts) - n_note_sentences,
+        "lexicon_sentences": len(sentences.texts) - n_note_sentences - len(bank.texts),
+        "bank_sentences": len(bank.texts),
+        "bank_sha256": bank_sha256(data_dir),
         "skops_sha256": sha256(path),
         "n_word": len(pipeline.named_steps["features"].transformer_list[0][1].vocabulary_),
         "n_char": len(pipeline.named_steps["features"].transformer_list[1][1].vocabulary_),
@@ -724,7 +765,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.cv is not None and args.cv < 2:
             parser.error("--cv needs at least 2 folds")
         records = read_jsonl(Path(args.data) / "train.jsonl") + read_jsonl(Path(args.data) / "dev.jsonl")
-        result = cross_validate(records, args.cv or 0, threshold, groups=args.cv_groups)
+        result = cross_validate(records, args.cv or 0, threshold, groups=args.cv_groups, data_dir=Path(args.data))
         print(cv_report(result))
         if args.cv_json:
             Path(args.cv_json).write_text(json.dumps(result, indent=1), encoding="utf-8")

@@ -9,7 +9,16 @@ from pathlib import Path
 import pytest
 
 from notecheck import corpus
-from notecheck.corpus import CorpusError, apply_fixes, merge, sample_notes, split_of, statistics, validate_record
+from notecheck.corpus import (
+    CorpusError,
+    apply_fixes,
+    merge,
+    sample_notes,
+    split_of,
+    statistics,
+    validate_bank,
+    validate_record,
+)
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 
@@ -145,3 +154,24 @@ def test_sample_notes_are_stable_and_unlabeled() -> None:
     first, second = sample_notes(built.records), sample_notes(built.records)
     assert first == second and len(first) == corpus.SAMPLE_SIZE
     assert all("labels" not in n and "split" not in n for n in first)
+
+
+def test_sentence_banks_are_validated(tmp_path: Path) -> None:
+    rows = [
+        {"id": "s-1", "text": "Has court 5/12.", "categories": ["legal"], "hard_negative": False},
+        {"id": "s-1", "text": "Another.", "categories": [], "hard_negative": False},
+        {"id": "s-2", "text": "has court 5/12.", "categories": [], "hard_negative": False},
+        {"id": "s-3", "text": "CNA class.", "categories": ["nursing"], "hard_negative": True},
+    ]
+    path = tmp_path / "bank.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    problems = validate_bank([path])
+    assert any("s-1" in p and "unique" in p for p in problems)
+    assert any("s-2" in p and "same text" in p for p in problems)
+    assert any("s-3" in p and "categories" in p for p in problems)
+    assert any("s-3" in p and "hard negative" in p for p in problems)
+
+
+def test_the_committed_sentence_banks_are_valid() -> None:
+    banks = sorted((DATA / "sentences").glob("*.jsonl"))
+    assert banks and validate_bank(banks) == []

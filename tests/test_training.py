@@ -116,7 +116,22 @@ def test_cv_folds_are_deterministic_and_cut_across_writers() -> None:
     assert training.assign_folds(records, 0, "writer") == [0] * 40 + [1] * 40 + [2] * 40
 
 
-def test_cross_validation_predicts_every_note_out_of_fold(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_sentence_banks_are_training_sentences_with_their_categories(tmp_path: Path) -> None:
+    (tmp_path / "sentences").mkdir()
+    rows = [
+        {"id": "s-1", "text": "Did a bid upstate.", "categories": ["criminal"], "hard_negative": False},
+        {"id": "s-2", "text": "Applied at Foster Farms.", "categories": [], "hard_negative": True},
+    ]
+    (tmp_path / "sentences" / "bank.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    bank = training.bank_sentences(tmp_path)
+    assert bank.texts == ["Did a bid upstate.", "Applied at Foster Farms."]
+    criminal = training.CATEGORIES.index("criminal")
+    assert bank.labels[0, criminal] == 1 and bank.labels.sum() == 1
+    assert training.bank_sentences(tmp_path / "missing").texts == []
+    assert training.bank_sha256(tmp_path) != training.bank_sha256(tmp_path / "missing")
+
+
+def test_cross_validation_predicts_every_note_out_of_fold(monkeypatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setattr(training, "CV_FOLDS", 2)
     notes = [
         _note("a-1", "Met client at the office. She is 7 months along.", [("pregnancy", "7 months along")]),
@@ -125,7 +140,7 @@ def test_cross_validation_predicts_every_note_out_of_fold(monkeypatch) -> None: 
         _note("b-2", "Client relapsed last week and is back in IOP.", [("substance_use", "relapsed")]),
     ]
     notes[2]["labels"]["hard_negative"] = True
-    result = training.cross_validate(notes, 2, 0.5, groups="writer", thresholds=(0.5, 0.9))
+    result = training.cross_validate(notes, 2, 0.5, groups="writer", thresholds=(0.5, 0.9), data_dir=tmp_path)
     assert result["folds"] == 2 and result["notes"] == 4
     assert [row["threshold"] for row in result["sweep"]] == [0.5, 0.9]
     assert result["rules"]["note_level"]["support"] == 3
