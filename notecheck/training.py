@@ -683,9 +683,10 @@ def model_card(info: dict[str, Any]) -> str:
         "",
         "## Limits",
         "",
-        f"- Trained on {info['train_notes']} notes from five writers; categories have 35-55 training notes each. Treat "
-        "it as "
-        "a second opinion behind the rules, not as the primary detector.",
+        f"- Trained on {info['train_notes']} notes from {info['train_writers']} writer batches and "
+        f"{info['bank_sentences']} bank sentences; categories have {info['min_category_notes']}-"
+        f"{info['max_category_notes']} training notes each. Treat it as a second opinion behind the rules, not as "
+        "the primary detector.",
         "- Sentence-level: information spread over two sentences, or conveyed only by a title, is not seen.",
         "- Not trained to find PII, elements or quality.",
         "",
@@ -721,6 +722,9 @@ def train(data_dir: Path, out_dir: Path, threshold: float, *, card: bool = True)
         "train_sentences": n_note_sentences,
         "lexicon_sentences": len(sentences.texts) - n_note_sentences - len(bank.texts),
         "bank_sentences": len(bank.texts),
+        "train_writers": len({writer_of(r["id"]) for r in train_records}),
+        "min_category_notes": min(sum(c in r["labels"]["prohibited"] for r in train_records) for c in CATEGORIES),
+        "max_category_notes": max(sum(c in r["labels"]["prohibited"] for r in train_records) for c in CATEGORIES),
         "bank_sha256": bank_sha256(data_dir),
         "skops_sha256": sha256(path),
         "n_word": len(pipeline.named_steps["features"].transformer_list[0][1].vocabulary_),
