@@ -3,7 +3,9 @@ pass, and report character spans. One RuleSet per concern; each runs over the si
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +17,13 @@ from spacy.tokens import Doc
 
 from notecheck.errors import ConfigError
 from notecheck.lexicon import Matchers
+
+try:  # the standard library's regular-expression parser, only to read the words a lexicon regex starts with
+    from re import _constants as _sre  # type: ignore[attr-defined]
+    from re import _parser as _sre_parse  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - Python < 3.11
+    import sre_constants as _sre  # type: ignore[no-redef]
+    import sre_parse as _sre_parse  # type: ignore[no-redef]
 
 # Token attributes that need no statistical component: patterns may only use these, because notecheck parses with
 # the tokenizer and a rule-based sentencizer (see benchmarks/README.md for why).
@@ -73,7 +82,8 @@ class RuleSet:
         self._phrases = PhraseMatcher(nlp.vocab, attr="LOWER")
         # The `regex` package, not `re`: same syntax (VERSION0), and on these long case-insensitive alternations it
         # scans notes about twice as fast (the lexicon regexes were 0.3 ms of a note's 1.8 ms with `re`).
-        self._regexes: list[tuple[str, regex.Pattern[str]]] = []
+        # each with the words one of which a match must hold as a whole word (None: not known; see _regex_words)
+        self._regexes: list[tuple[str, regex.Pattern[str], frozenset[str] | None]] = []
         self._has_phrases = False
         # one (key, Matcher) per token pattern, and the ids of the word sets a sentence must touch for it to match
         self._patterns: list[tuple[str, Matcher]] = []
@@ -105,30 +115,35 @@ class RuleSet:
                 )
             for expression in spec.regex:
                 try:
-                    self._regexes.append((key, regex.compile(expression, regex.IGNORECASE | regex.VERSION0)))
+                    compiled = regex.compile(expression, regex.IGNORECASE | regex.VERSION0)
+                    self._regexes.append((key, compiled, _regex_words(expression)))
                 except regex.error as exc:
                     raise ConfigError(f"rule '{key}': invalid regex: {exc}") from None
-        # word hash -> ids of the required word sets it belongs to; each pattern as the set of ids it needs; and
-        # per set id, the patterns that need it (so a sentence checks only patterns it touches at least once)
+        # word hash -> ids of the required word sets it belongs to; each pattern as the set of ids it needs; per set
+        # id, the patterns anchored on it (each pattern on one of its sets, so a Doc checks each pattern at most once)
         set_ids: dict[tuple[int, frozenset[int]], int] = {}
         self._word_sets: tuple[dict[int, list[int]], dict[int, list[int]]] = ({}, {})
+        self._set_words: list[tuple[int, frozenset[int]]] = []  # set id -> (0 LOWER / 1 ORTH, word hashes)
         self._needs: list[frozenset[int]] = []
-        self._needed_by: dict[int, list[int]] = {}
         self._unanchored: list[int] = []  # patterns with no required word: they run over every sentence
         for index, required in enumerate(pattern_needs):
             needs = []
             for attr, words in required:
                 if (attr, words) not in set_ids:
                     set_ids[(attr, words)] = len(set_ids)
+                    self._set_words.append((attr, words))
                     for word in words:
                         self._word_sets[attr].setdefault(word, []).append(set_ids[(attr, words)])
                 needs.append(set_ids[(attr, words)])
             self._needs.append(frozenset(needs))
-            if needs:
-                for set_id in set(needs):
-                    self._needed_by.setdefault(set_id, []).append(index)
-            else:
+            if not needs:
                 self._unanchored.append(index)
+        shared = Counter(set_id for needs in self._needs for set_id in needs)
+        self._anchored: dict[int, list[int]] = {}
+        for index, needs in enumerate(self._needs):
+            if needs:
+                anchor = min(needs, key=lambda i: (shared[i], len(self._set_words[i][1]), i))
+                self._anchored.setdefault(anchor, []).append(index)
 
     def find(self, doc: Doc) -> list[Match]:
         strings = doc.vocab.strings
@@ -153,7 +168,14 @@ class RuleSet:
                             seen.add(found)
                             hits.append(Match(*found))
         text = doc_text(doc)
-        for key, pattern in self._regexes:
+        words = None
+        for key, pattern, needs_word in self._regexes:
+            if needs_word is not None:
+                # an ASCII note without one of the words the regex starts with cannot match it
+                if words is None:
+                    words = _ascii_words(doc)
+                if words and needs_word.isdisjoint(words):
+                    continue
             for m in pattern.finditer(text):
                 if m.end() > m.start():
                     start, end = m.span("value") if "value" in pattern.groupindex else m.span()
@@ -169,30 +191,148 @@ class RuleSet:
             every = list(range(len(self._patterns)))
             return [(a, b, every) for a, b in bounds]
         lower_sets, orth_sets = self._word_sets
-        lower_positions, orth_positions = _word_positions(doc)
-        present = [(i, lower_sets[w]) for w in lower_sets.keys() & lower_positions.keys() for i in lower_positions[w]]
+        positions = _word_positions(doc)
+        lower_positions, orth_positions = positions
+        # First the whole Doc: which patterns have a word of each required set somewhere (most notes: none). A
+        # sentence's words are a subset of the Doc's, so only these patterns can match in any sentence.
+        in_doc: set[int] = set()
+        for w in lower_sets.keys() & lower_positions.keys():
+            in_doc.update(lower_sets[w])
         if orth_sets:
-            present += [(i, orth_sets[w]) for w in orth_sets.keys() & orth_positions.keys() for i in orth_positions[w]]
-        if not present:
+            for w in orth_sets.keys() & orth_positions.keys():
+                in_doc.update(orth_sets[w])
+        needs, anchored = self._needs, self._anchored
+        possible = sorted(index for set_id in in_doc for index in anchored.get(set_id, ()) if needs[index] <= in_doc)
+        if not possible:
             return []
+        if len(bounds) == 1:
+            return [(*bounds[0], possible)]
+        # Then each sentence, from the positions of the words of those patterns' sets only.
         first_tokens = [a for a, _ in bounds]
         touched: dict[int, set[int]] = {}
-        for position, ids in present:
-            sentence = bisect_right(first_tokens, position) - 1
-            found = touched.get(sentence)
-            if found is None:
-                touched[sentence] = set(ids)
-            else:
-                found.update(ids)
+        for set_id in set().union(*(needs[index] for index in possible)):
+            attr, words = self._set_words[set_id]
+            where = positions[attr]
+            for w in words & where.keys():
+                for position in where[w]:
+                    sentence = bisect_right(first_tokens, position) - 1
+                    found = touched.get(sentence)
+                    if found is None:
+                        touched[sentence] = {set_id}
+                    else:
+                        found.add(set_id)
         out = []
-        needs, needed_by = self._needs, self._needed_by
         for sentence, found in sorted(touched.items()):
-            indices = sorted(
-                {index for set_id in found for index in needed_by.get(set_id, ()) if needs[index] <= found}
-            )
+            indices = [index for index in possible if needs[index] <= found]
             if indices:
                 out.append((*bounds[sentence], indices))
         return out
+
+
+_WORD_RUN = re.compile(r"[a-z0-9_]+")
+_MAX_REGEX_WORDS = 300
+
+
+def _ascii_words(doc: Doc) -> frozenset[str] | tuple[()]:
+    """Every maximal run of word characters of the lowercased text, if the text is ASCII (else an empty tuple).
+
+    In ASCII text a case-insensitive `\\b` + literal word matches only where that word, lowercased, is such a run:
+    `regex`'s word characters are [A-Za-z0-9_] there, and no other character folds to an ASCII letter."""
+    cached = doc.user_data.get(_ASCII_WORDS_KEY)
+    if cached is None:
+        text = doc_text(doc)
+        cached = frozenset(_WORD_RUN.findall(text.lower())) if text.isascii() else ()
+        doc.user_data[_ASCII_WORDS_KEY] = cached
+    return cached  # type: ignore[no-any-return]
+
+
+def _regex_words(expression: str) -> frozenset[str] | None:
+    """Words one of which every match of `expression` holds as a whole word (a maximal run of word characters), or
+    None when that cannot be read off the pattern.
+
+    Read for patterns that begin (after lookarounds) at `\\b` with an ASCII literal word or an alternation of them,
+    each word followed by a non-word character or `\\b` ("\\b(?:met|came|walk-in)\\b", "\\bperson\\s*,"): RuleSet
+    skips the regex for an ASCII note holding none of the words. Anything else gives None and the regex always runs.
+    """
+    try:
+        nodes = list(_sre_parse.parse(expression, re.IGNORECASE))
+    except Exception:  # noqa: BLE001 - syntax only `regex` knows: no gate
+        return None
+    start = 0
+    boundary = False
+    while start < len(nodes) and nodes[start][0] in (_sre.ASSERT, _sre.ASSERT_NOT, _sre.AT):
+        boundary = boundary or nodes[start] == (_sre.AT, _sre.AT_BOUNDARY)
+        start += 1
+    if not boundary:
+        return None
+    words: set[str] = set()
+    if not _leading_words(nodes[start:], "", words):
+        return None
+    return frozenset(words)
+
+
+def _is_word_char(c: str) -> bool:
+    return c.isascii() and (c.isalnum() or c == "_")
+
+
+def _leading_words(nodes: list[Any], prefix: str, out: set[str]) -> bool:
+    """Add to `out` every word the sequence `nodes` can begin with (continuing `prefix`); False if one is unknown."""
+    i = 0
+    while i < len(nodes):
+        op, av = nodes[i]
+        if op is _sre.LITERAL and _is_word_char(chr(av)):
+            prefix += chr(av).lower()
+            i += 1
+            continue
+        if op is _sre.SUBPATTERN:  # a group: read on through it
+            nodes = list(av[-1]) + list(nodes[i + 1 :])
+            i = 0
+            continue
+        alternatives = None
+        if op is _sre.BRANCH:
+            alternatives = [list(alt) for alt in av[1]]
+        elif op is _sre.IN and all(kind is _sre.LITERAL and _is_word_char(chr(c)) for kind, c in av):
+            alternatives = [[(_sre.LITERAL, c)] for _, c in av]  # (?:cl|cx) is parsed as c[lx]
+        if alternatives is not None:
+            rest = list(nodes[i + 1 :])
+            return all(_leading_words(alt + rest, prefix, out) for alt in alternatives) and (
+                len(out) <= _MAX_REGEX_WORDS
+            )
+        if not prefix or not _starts_with_non_word(list(nodes[i:])):
+            return False
+        out.add(prefix)  # the word ends here: what follows is not a word character
+        return True
+    return False  # the pattern ends with the word (or has none): the next character of the text is not known
+
+
+def _starts_with_non_word(nodes: list[Any]) -> bool:
+    """True if the first character `nodes` consume is certainly not a word character (or `\\b` is asserted first)."""
+    for op, av in nodes:
+        if op is _sre.AT:
+            return bool(av is _sre.AT_BOUNDARY)
+        if op in (_sre.ASSERT, _sre.ASSERT_NOT):
+            continue
+        if op is _sre.LITERAL:
+            return not _is_word_char(chr(av)) and chr(av).isascii()
+        if op is _sre.IN:
+            return all(
+                (kind is _sre.CATEGORY and value in (_sre.CATEGORY_SPACE, _sre.CATEGORY_NOT_WORD))
+                or (kind is _sre.LITERAL and chr(value).isascii() and not _is_word_char(chr(value)))
+                for kind, value in av
+            )
+        if op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT):
+            low, _, item = av
+            if not _starts_with_non_word(list(item)):
+                return False
+            if low >= 1:
+                return True
+            continue  # zero repetitions: the next node decides
+        if op is _sre.SUBPATTERN:
+            return _starts_with_non_word(list(av[-1]))
+        if op is _sre.BRANCH:
+            return all(_starts_with_non_word(list(alt)) for alt in av[1])
+        return False
+    return False
 
 
 def _word_positions(doc: Doc) -> tuple[dict[int, list[int]], dict[int, list[int]]]:
@@ -251,6 +391,7 @@ _TOKEN_OFFSETS_KEY = "notecheck.token_offsets"
 _TEXT_KEY = "notecheck.text"
 _TOKEN_WORDS_KEY = "notecheck.token_words"
 _SENTENCE_STARTS_KEY = "notecheck.sentence_starts"
+_ASCII_WORDS_KEY = "notecheck.ascii_words"
 
 
 def remember_text(doc: Doc, text: str) -> Doc:

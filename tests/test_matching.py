@@ -8,7 +8,15 @@ from pathlib import Path
 from spacy.matcher import Matcher
 
 from notecheck.lexicon import Matchers, load_lexicons
-from notecheck.matching import RuleSet, doc_text, sentence_of, sentence_spans
+from notecheck.matching import (
+    RuleSet,
+    _ascii_words,
+    _regex_words,
+    doc_text,
+    remember_text,
+    sentence_of,
+    sentence_spans,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -48,3 +56,36 @@ def test_token_patterns_find_what_a_plain_matcher_finds_within_sentences(checker
         assert {(m.key, m.start, m.end) for m in selective.find(doc)} == expected
         matched += len(expected)
     assert matched > 50
+
+
+def test_regex_word_gates_read_the_leading_words() -> None:
+    assert _regex_words(r"\b(?:met|came|walk-in)\b\s+") == {"met", "came", "walk"}
+    assert _regex_words(r"(?<!\d\s)\bperson\s*,") == {"person"}
+    assert _regex_words(r"\b(?:cl|cx)\s+in") == {"cl", "cx"}
+    assert _regex_words(r"\b(today|this morning)\b") == {"today", "this"}
+    for unknown in (
+        r"\bmet",
+        r"\bmet\w",
+        r"x\bmet\b",
+        r"\b(?:met|@)\b",
+        r"\b(jan|feb)[a-z]*\s",
+        r"^\W*(met)\s",
+        r"\d+",
+    ):
+        assert _regex_words(unknown) is None, unknown
+
+
+def test_regex_word_gates_lose_no_match(checker) -> None:  # type: ignore[no-untyped-def]
+    """A regex skipped because the note lacks its leading words finds nothing in that note when run anyway."""
+    rule_sets = [v for d in (checker._prohibited, checker._elements, checker._quality) for v in vars(d).values()]
+    gated = [(p, words) for r in rule_sets if isinstance(r, RuleSet) for _, p, words in r._regexes if words is not None]
+    assert len(gated) >= 5
+    texts = [*_texts(400), "Cl MET/came in at the Helena office.", "PERSON, Bob", "walk-in at AJC", "kſ met at X"]
+    skipped = 0
+    for text in texts:
+        words = _ascii_words(remember_text(checker.nlp(text), text))
+        for pattern, needs in gated:
+            if words and needs.isdisjoint(words):
+                skipped += 1
+                assert pattern.search(text) is None, (pattern.pattern[:40], text[:40])
+    assert skipped
