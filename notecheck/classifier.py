@@ -115,7 +115,7 @@ class _Block:
         return out
 
     def weights(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The block's l2-normalised tf-idf of every text as (rows, columns, values), sorted by row then column."""
+        """The l2-normalised tf-idf of every text as (rows, columns in this block, values), by row then column."""
         width = len(self.idf)
         per_text = [self.indices(text) for text in texts]
         lengths = [len(found) for found in per_text]
@@ -132,7 +132,7 @@ class _Block:
             tf = np.log(tf) + 1.0
         values = tf * self.idf[cols]
         norms = np.sqrt(np.bincount(rows, weights=values * values, minlength=len(texts)))
-        return rows, cols + self.offset, values / norms[rows]
+        return rows, cols, values / norms[rows]
 
 
 # Bounds the cache to about a quarter of the ~50 MB that 200,000 entries reached with notes full of new words
@@ -151,9 +151,12 @@ class LinearTfidfModel:
             self.blocks.append(_Block(spec, idf, offset))
             offset += len(idf)
         coef = np.asarray(arrays["coef"], dtype=np.float64)  # (categories, features)
-        self.coef_by_category = [np.ascontiguousarray(row) for row in coef]
         if coef.shape[1] != offset:
             raise ValueError("model arrays do not match the vocabularies")
+        # each block's coefficients as (features, categories) rows: one contiguous gather per non-zero
+        self.coef_by_feature = [
+            np.ascontiguousarray(coef[:, block.offset : block.offset + len(block.idf)].T) for block in self.blocks
+        ]
         self.intercept = np.asarray(arrays["intercept"], dtype=np.float64)
         self.sig_a = np.asarray(arrays["sig_a"], dtype=np.float64)
         self.sig_b = np.asarray(arrays["sig_b"], dtype=np.float64)
@@ -171,12 +174,15 @@ class LinearTfidfModel:
     def decision_function(self, texts: list[str]) -> np.ndarray:
         """The linear score of every text for every category: one sparse-times-dense product for the batch."""
         scores = np.tile(self.intercept, (len(texts), 1))
-        for block in self.blocks:
+        for block, coef in zip(self.blocks, self.coef_by_feature, strict=True):
             rows, cols, values = block.weights(texts)
             if len(rows):
-                # one weighted bincount per category: no (non-zeros x categories) temporary, ~3x faster
-                for k, coef in enumerate(self.coef_by_category):
-                    scores[:, k] += np.bincount(rows, weights=values * coef[cols], minlength=len(texts))
+                # each non-zero's coefficient row times its value, summed per text: rows are sorted, so every text's
+                # non-zeros are one segment (`take` is several times faster than fancy indexing here)
+                products = coef.take(cols, axis=0)
+                products *= values[:, None]
+                starts = np.flatnonzero(np.concatenate(([True], rows[1:] != rows[:-1])))
+                scores[rows[starts]] += np.add.reduceat(products, starts, axis=0)
         return scores
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:
