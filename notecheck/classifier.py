@@ -13,9 +13,9 @@ Two ways to run the same model:
 
 from __future__ import annotations
 
-import itertools
 import json
 import re
+from array import array
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from importlib import resources
@@ -58,7 +58,7 @@ class _Block:
         self.vocabulary = {term: i for i, term in enumerate(spec["terms"])}
         self.idf = idf
         self.offset = offset
-        self._word_cache: dict[str, list[int]] = {}
+        self._word_cache = _WordCache(self.word_columns)
 
     def ngrams(self, text: str) -> list[str]:
         if self.lowercase:
@@ -93,37 +93,31 @@ class _Block:
                     break
         return out
 
-    def indices(self, text: str) -> list[int]:
-        """Vocabulary index of every n-gram of `text` that is in the vocabulary, repeated as often as it occurs."""
+    def columns(self, text: str) -> bytes:
+        """Vocabulary index of every n-gram of `text` that is in the vocabulary, repeated as often as it occurs, as
+        native C ints (`np.intc`)."""
         if self.lowercase:
             text = text.lower()
-        vocabulary = self.vocabulary
         if self.analyzer == "word":
             grams = self._word_ngrams(self.token_re.findall(text))  # type: ignore[union-attr]
-            return [i for i in map(vocabulary.get, grams) if i is not None]
-        # char_wb n-grams never cross whitespace, so each word's indices are computed once and cached
-        cache = self._word_cache
-        out: list[int] = []
-        for word in text.split():
-            found = cache.get(word)
-            if found is None:
-                found = [i for i in map(vocabulary.get, self._char_wb_ngrams(word)) if i is not None]
-                if len(cache) >= _WORD_CACHE_SIZE:
-                    cache.clear()
-                cache[word] = found
-            out.extend(found)
-        return out
+            return array("i", [i for i in map(self.vocabulary.get, grams) if i is not None]).tobytes()
+        # char_wb n-grams never cross whitespace: each word's columns are computed once and cached
+        return b"".join(map(self._word_cache.__getitem__, text.split()))
+
+    def word_columns(self, word: str) -> bytes:
+        """The columns of one (lowercased) word's char_wb n-grams, as `columns` gives them."""
+        found = [i for i in map(self.vocabulary.get, self._char_wb_ngrams(word)) if i is not None]
+        return array("i", found).tobytes()
 
     def weights(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The l2-normalised tf-idf of every text as (rows, columns in this block, values), by row then column."""
         width = len(self.idf)
-        per_text = [self.indices(text) for text in texts]
-        lengths = [len(found) for found in per_text]
-        total = sum(lengths)
-        if not total:
+        per_text = [self.columns(text) for text in texts]
+        lengths = [len(found) // _INT_SIZE for found in per_text]
+        if not any(lengths):
             empty = np.zeros(0, dtype=np.int64)
             return empty, empty, np.zeros(0)
-        columns = np.fromiter(itertools.chain.from_iterable(per_text), dtype=np.int64, count=total)
+        columns = np.frombuffer(b"".join(per_text), dtype=np.intc)
         keys = np.repeat(np.arange(len(texts), dtype=np.int64) * width, lengths) + columns
         unique, counts = np.unique(keys, return_counts=True)
         rows, cols = np.divmod(unique, width)
@@ -135,6 +129,22 @@ class _Block:
         return rows, cols, values / norms[rows]
 
 
+class _WordCache(dict[str, bytes]):
+    """word -> its columns, computed by `compute` on first use; cleared when it reaches _WORD_CACHE_SIZE words."""
+
+    def __init__(self, compute: Callable[[str], bytes]):
+        super().__init__()
+        self.compute = compute
+
+    def __missing__(self, word: str) -> bytes:
+        found = self.compute(word)
+        if len(self) >= _WORD_CACHE_SIZE:
+            self.clear()
+        self[word] = found
+        return found
+
+
+_INT_SIZE = np.dtype(np.intc).itemsize
 # Bounds the cache to about a quarter of the ~50 MB that 200,000 entries reached with notes full of new words
 # (api_bench --fresh-words); the 950 corpus notes hold about 7,900 distinct words, so clears stay rare.
 _WORD_CACHE_SIZE = 50_000
