@@ -118,15 +118,38 @@ class _Block:
             empty = np.zeros(0, dtype=np.int64)
             return empty, empty, np.zeros(0)
         columns = np.frombuffer(b"".join(per_text), dtype=np.intc)
-        keys = np.repeat(np.arange(len(texts), dtype=np.int64) * width, lengths) + columns
-        unique, counts = np.unique(keys, return_counts=True)
-        rows, cols = np.divmod(unique, width)
+        if len(texts) <= _SHORT_LIMIT and width <= _SHORT_LIMIT:
+            rows, cols, counts = _count_pairs_16(np.repeat(np.arange(len(texts), dtype=np.uint16), lengths), columns)
+        else:
+            keys = np.repeat(np.arange(len(texts), dtype=np.int64) * width, lengths) + columns
+            unique, counts = np.unique(keys, return_counts=True)
+            rows, cols = np.divmod(unique, width)
         tf = np.ones(len(counts)) if self.binary else counts.astype(np.float64)
         if self.sublinear:
             tf = np.log(tf) + 1.0
         values = tf * self.idf[cols]
         norms = np.sqrt(np.bincount(rows, weights=values * values, minlength=len(texts)))
         return rows, cols, values / norms[rows]
+
+
+_SHORT_LIMIT = 1 << 16
+
+
+def _count_pairs_16(rows: np.ndarray, columns: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct (row, column) pairs, sorted by row then column, and how often each occurs; rows and columns
+    below 2**16. Two stable argsorts of 16-bit keys (numpy radix-sorts those), column then row: about 3x faster
+    than np.unique of row * width + column, with the same result."""
+    cols = columns.astype(np.uint16)
+    order = np.argsort(cols, kind="stable")
+    rows, cols = rows[order], cols[order]
+    order = np.argsort(rows, kind="stable")
+    rows, cols = rows[order], cols[order]
+    first = np.empty(len(rows), dtype=bool)
+    first[0] = True
+    np.not_equal(rows[1:], rows[:-1], out=first[1:])
+    first[1:] |= cols[1:] != cols[:-1]
+    starts = np.flatnonzero(first)
+    return rows[starts].astype(np.int64), cols[starts].astype(np.intp), np.diff(starts, append=len(rows))
 
 
 class _WordCache(dict[str, bytes]):
