@@ -20,7 +20,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from spacy.tokens import Doc
@@ -58,7 +58,11 @@ class _Block:
         self.vocabulary = {term: i for i, term in enumerate(spec["terms"])}
         self.idf = idf
         self.offset = offset
-        self._word_cache = _WordCache(self.word_columns)
+        self._word_cache: _WordCache[bytes] = _WordCache(self.word_columns)
+        # With a token pattern whose tokens are runs of word characters, no token holds a space: an n-gram term
+        # "a b" can be looked up as the token tuple ("a", "b") without joining strings.
+        self._by_tuples = self.analyzer == "word" and spec["token_pattern"] in _WORD_CHAR_TOKEN_PATTERNS
+        self._ngram_ids = {tuple(term.split(" ")): i for term, i in self.vocabulary.items() if " " in term}
 
     def ngrams(self, text: str) -> list[str]:
         if self.lowercase:
@@ -99,8 +103,16 @@ class _Block:
         if self.lowercase:
             text = text.lower()
         if self.analyzer == "word":
-            grams = self._word_ngrams(self.token_re.findall(text))  # type: ignore[union-attr]
-            return array("i", [i for i in map(self.vocabulary.get, grams) if i is not None]).tobytes()
+            tokens = self.token_re.findall(text)  # type: ignore[union-attr]
+            if not self._by_tuples:
+                grams = self._word_ngrams(tokens)
+                return array("i", [i for i in map(self.vocabulary.get, grams) if i is not None]).tobytes()
+            found = [i for i in map(self.vocabulary.get, tokens) if i is not None] if self.min_n == 1 else []
+            get = self._ngram_ids.get
+            for n in range(max(self.min_n, 2), min(self.max_n + 1, len(tokens) + 1)):
+                grams = zip(tokens, tokens[1:]) if n == 2 else zip(*(tokens[k:] for k in range(n)))  # noqa: B905
+                found += [i for i in map(get, grams) if i is not None]
+            return array("i", found).tobytes()
         # char_wb n-grams never cross whitespace: each word's columns are computed once and cached
         return b"".join(map(self._word_cache.__getitem__, text.split()))
 
@@ -133,6 +145,8 @@ class _Block:
 
 
 _SHORT_LIMIT = 1 << 16
+_WORD_CHAR_TOKEN_PATTERNS = {r"(?u)\b\w\w+\b", r"\b\w\w+\b"}  # scikit-learn's default, with and without (?u)
+_T = TypeVar("_T")
 
 
 def _count_pairs_16(rows: np.ndarray, columns: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -152,14 +166,14 @@ def _count_pairs_16(rows: np.ndarray, columns: np.ndarray) -> tuple[np.ndarray, 
     return rows[starts].astype(np.int64), cols[starts].astype(np.intp), np.diff(starts, append=len(rows))
 
 
-class _WordCache(dict[str, bytes]):
-    """word -> its columns, computed by `compute` on first use; cleared when it reaches _WORD_CACHE_SIZE words."""
+class _WordCache(dict[str, _T]):
+    """word -> `compute(word)`, computed on first use; cleared when it reaches _WORD_CACHE_SIZE words."""
 
-    def __init__(self, compute: Callable[[str], bytes]):
+    def __init__(self, compute: Callable[[str], _T]):
         super().__init__()
         self.compute = compute
 
-    def __missing__(self, word: str) -> bytes:
+    def __missing__(self, word: str) -> _T:
         found = self.compute(word)
         if len(self) >= _WORD_CACHE_SIZE:
             self.clear()

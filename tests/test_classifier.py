@@ -236,3 +236,17 @@ def test_the_16_bit_pair_count_equals_np_unique(monkeypatch) -> None:  # type: i
         rows_u, cols_u, values_u = block.weights(sentences)
         assert np.array_equal(rows, rows_u) and np.array_equal(cols, cols_u)
         assert np.array_equal(values, values_u)
+
+
+def test_word_ngrams_looked_up_as_token_tuples_equal_the_joined_strings() -> None:
+    model = LinearTfidfModel.load(default_model_path().with_name(FAST_MODEL_FILE))
+    (word_block,) = [b for b in model.blocks if b.analyzer == "word"]
+    assert word_block._by_tuples and word_block.max_n == 2
+    sentences = _dev_sentences()
+    by_tuples = [word_block.columns(s) for s in sentences]
+    word_block._by_tuples = False  # what any other token pattern gets: sklearn's joined n-gram strings
+    by_strings = [word_block.columns(s) for s in sentences]
+    assert [sorted(np.frombuffer(a, dtype=np.intc)) for a in by_tuples] == [
+        sorted(np.frombuffer(b, dtype=np.intc)) for b in by_strings
+    ]
+    assert sum(len(a) for a in by_tuples) > 0
