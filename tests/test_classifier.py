@@ -196,3 +196,57 @@ def test_no_veto_where_the_rules_found_several_categories_in_one_sentence(checke
     hits = [_rule_hit("substance_use", first, 5), _rule_hit("criminal", po, 2), _rule_hit("substance_use", second, 5)]
     kept = model.confirmed(doc, prediction, hits, 0.01)
     assert [(h.category, h.start) for h in kept] == [("substance_use", first), ("criminal", po)]
+
+
+def _dev_sentences() -> list[str]:
+    sentences = make_sentences(read_jsonl(ROOT / "data" / "dev.jsonl"), load_nlp()).texts
+    return sentences + ["", "   ", "ZZZ qqq", "Cx's PO -- DUI, 5/14 @ 9am!!", "naïve café résumé", "a\u2003b\tc\n\nd"]
+
+
+def test_the_word_cache_changes_no_probability_and_stays_bounded(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import notecheck.classifier as classifier
+
+    model = classifier.LinearTfidfModel.load(default_model_path().with_name(FAST_MODEL_FILE))
+    sentences = _dev_sentences()
+    cold = model.predict_proba(sentences)
+    (char_block,) = [b for b in model.blocks if b.analyzer == "char_wb"]
+    assert len(char_block._word_cache) > 100
+    warm = model.predict_proba(sentences)
+    assert np.array_equal(cold, warm)
+    # one text at a time (other batch neighbours) gives the same rows
+    assert np.abs(np.vstack([model.predict_proba([s]) for s in sentences[:50]]) - cold[:50]).max() < 1e-12
+
+    monkeypatch.setattr(classifier, "_WORD_CACHE_SIZE", 40)
+    small = classifier.LinearTfidfModel.load(default_model_path().with_name(FAST_MODEL_FILE))
+    (small_block,) = [b for b in small.blocks if b.analyzer == "char_wb"]
+    for chunk in range(0, len(sentences), 7):
+        rows = small.predict_proba(sentences[chunk : chunk + 7])
+        assert np.abs(rows - cold[chunk : chunk + 7]).max() < 1e-12
+        assert len(small_block._word_cache) <= 40
+
+
+def test_the_16_bit_pair_count_equals_np_unique(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import notecheck.classifier as classifier
+
+    model = classifier.LinearTfidfModel.load(default_model_path().with_name(FAST_MODEL_FILE))
+    sentences = _dev_sentences()
+    fast = [block.weights(sentences) for block in model.blocks]
+    monkeypatch.setattr(classifier, "_SHORT_LIMIT", 0)  # every batch takes the np.unique path
+    for block, (rows, cols, values) in zip(model.blocks, fast, strict=True):
+        rows_u, cols_u, values_u = block.weights(sentences)
+        assert np.array_equal(rows, rows_u) and np.array_equal(cols, cols_u)
+        assert np.array_equal(values, values_u)
+
+
+def test_word_ngrams_looked_up_as_token_tuples_equal_the_joined_strings() -> None:
+    model = LinearTfidfModel.load(default_model_path().with_name(FAST_MODEL_FILE))
+    (word_block,) = [b for b in model.blocks if b.analyzer == "word"]
+    assert word_block._by_tuples and word_block.max_n == 2
+    sentences = _dev_sentences()
+    by_tuples = [word_block.columns(s) for s in sentences]
+    word_block._by_tuples = False  # what any other token pattern gets: sklearn's joined n-gram strings
+    by_strings = [word_block.columns(s) for s in sentences]
+    assert [sorted(np.frombuffer(a, dtype=np.intc)) for a in by_tuples] == [
+        sorted(np.frombuffer(b, dtype=np.intc)) for b in by_strings
+    ]
+    assert sum(len(a) for a in by_tuples) > 0
