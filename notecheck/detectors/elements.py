@@ -37,6 +37,15 @@ SCHEDULED_EVENT = re.compile(
     re.IGNORECASE,
 )
 
+# An opening word that names a document or an awaited call, not this contact: "help w/ cover letter", "is expecting
+# a call back from the manager", "uses the shelter's address for mail".
+NOT_THIS_CONTACT_BEFORE = re.compile(
+    r"\b(?:cover|reference|recommendation|offer|acceptance|award|denial|approval|layoff|separation|resignation|"
+    r"thank-you|thank you|expecting\s+(?:a|her|his|the|their)|awaiting\s+(?:a|her|his|the|their)|waiting\s+(?:on|for)"
+    r"\s+(?:a|her|his|the|their)|address\s+for|orientation|training|safety)\s+$",
+    re.IGNORECASE,
+)
+
 # Narrower, for `not_in_plans` elements: "follow-up call" is this contact, "next follow-up by phone" is a plan.
 PLAN_CUE = re.compile(
     r"\b(?:next|will|'ll|plan:|plans? to|going to|gonna|tomorrow|tmrw|upcoming)(?!\w)|(?<![\w/])p:",
@@ -72,7 +81,13 @@ class ElementDetector:
     def detect(self, doc: Doc, *, contact_date_given: bool = False, title: str | None = None) -> dict[str, Element]:
         sentences = sentence_spans(doc) or [(0, len(doc_text(doc)))]
         found = list(self._rules.find(doc))
-        found += [m for m in self._opening.find(doc) if m.start < sentences[0][1]]
+        opening_text = doc_text(doc)[: sentences[0][1]]
+        found += [
+            m
+            for m in self._opening.find(doc)
+            if m.start < sentences[0][1]
+            and not NOT_THIS_CONTACT_BEFORE.search(opening_text[max(0, m.start - 40) : m.start])
+        ]
         for m in self._with_date.find(doc):
             start, end = next(((a, b) for a, b in sentences if a <= m.start < b), (0, len(doc_text(doc))))
             if DATE_LIKE.search(doc_text(doc)[start:end]):

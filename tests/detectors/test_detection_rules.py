@@ -66,6 +66,20 @@ def test_contact_method_from_the_opening_or_an_in_person_location(checker_no_mod
     assert not _elements(checker_no_model, "Cl was hired as a cook, 30 hrs/wk. Will call her 8/18.")["contact_method"]
 
 
+def test_a_document_or_an_awaited_call_in_the_opening_is_not_the_contact(checker_no_model) -> None:  # type: ignore[no-untyped-def]
+    assert not _elements(checker_no_model, "Client wants help w/ her cover letter for Kenworth.")["contact_method"]
+    assert not _elements(checker_no_model, "Cl is expecting a call back from the manager by Friday.")["contact_method"]
+    assert _elements(checker_no_model, "Call w/ cl about her cover letter for Kenworth.")["contact_method"]
+
+
+def test_template_fields_give_the_method_and_the_location(checker_no_model) -> None:  # type: ignore[no-untyped-def]
+    template = "Contact Type: In person\nLocation: Montgomery Career Center\nPurpose: OJT placement"
+    assert _elements(checker_no_model, template)["location"] and _elements(checker_no_model, template)["contact_method"]
+    remote = "Contact Type: Phone\nLocation: N/A\nPurpose: Job placement"
+    assert _elements(checker_no_model, remote)["contact_method"] and not _elements(checker_no_model, remote)["location"]
+    assert not _elements(checker_no_model, "Met at the Jackson MS E&T office.")["participants"]
+
+
 def test_next_steps_must_be_concrete(checker_no_model) -> None:  # type: ignore[no-untyped-def]
     assert not _elements(checker_no_model, "Spoke w/ cl about E&T. Will follow up as needed.")["next_steps"]
     assert _elements(checker_no_model, "Spoke w/ cl about E&T. Will follow up on 5/27.")["next_steps"]
