@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from scan_support import synthetic
-from sqlalchemy import text
+from sqlalchemy import bindparam, text
 
 from notecheck.checker import Checker
 from notecheck.scan.runner import _create
@@ -87,4 +88,52 @@ def test_raw_inserts_store_what_core_stores(database_url: str, checker: Checker)
             text("SELECT COUNT(*) FROM findings f JOIN notes n ON n.id = f.note_pk WHERE n.note_id <> f.note_id")
         ).scalar()
         assert mismatched == 0
+    db.dispose()
+
+
+def test_the_export_merge_is_the_same_through_plain_sql_and_core(database_url: str, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """export_caseload reads each chunk's caseload findings with one plain SELECT through the notes' unique index;
+    SQLAlchemy Core (drivers without a positional style) merges the same file, in any chunk size."""
+    import os
+    import shutil
+
+    from scan_support import read_reports, write_jsonl
+
+    from notecheck.scan import runner
+    from notecheck.scan.caseload import CASELOAD_RULES
+
+    path = write_jsonl(tmp_path / "notes.jsonl", synthetic(150))
+    out = tmp_path / "out.jsonl"
+    real_replace = os.replace
+
+    def crash(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "replace", crash)  # stop before the merged file replaces the note pass's
+    with pytest.raises(KeyboardInterrupt):
+        runner.run_scan(runner.ScanOptions(input=str(path), out=str(out), db_url=database_url, workers=1))
+    monkeypatch.setattr(os, "replace", real_replace)
+    db = Database(database_url)
+    with db.engine.connect() as connection:
+        scan_id, count = connection.execute(
+            text("SELECT scan_id, COUNT(*) FROM findings WHERE rule IN :rules GROUP BY scan_id").bindparams(
+                bindparam("rules", expanding=True)
+            ),
+            {"rules": list(CASELOAD_RULES)},
+        ).one()
+    assert count > 0
+    copies = {name: tmp_path / f"{name}.jsonl" for name in ("raw", "raw7", "core")}
+    for copy in copies.values():
+        shutil.copy(out, copy)
+    runner.export_caseload(db, scan_id, str(copies["raw"]))
+    runner.export_caseload(db, scan_id, str(copies["raw7"]), chunk=7)
+    monkeypatch.setattr(
+        runner._Merger, "__init__", lambda self, db, scan_id: vars(self).update(scan_id=scan_id, mark=None)
+    )
+    runner.export_caseload(db, scan_id, str(copies["core"]), chunk=50)
+    merged = copies["raw"].read_bytes()
+    assert merged != out.read_bytes()
+    assert copies["raw7"].read_bytes() == merged and copies["core"].read_bytes() == merged
+    in_file = [f for r in read_reports(copies["raw"]) for f in r["findings"] if f["rule"] in CASELOAD_RULES]
+    assert len(in_file) == count
     db.dispose()
