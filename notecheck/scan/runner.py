@@ -12,6 +12,7 @@ import gc
 import hashlib
 import json
 import os
+import re
 import sys
 import threading
 import time
@@ -417,12 +418,13 @@ def export_caseload(db: Database, scan_id: str, out: str, chunk: int = 1000) -> 
     if not count:
         return _size(out) if os.path.exists(out) else 0
     temp = f"{out}.caseload.tmp"
-    with open(out, "rb") as source, open(temp, "wb") as target:
+    merge = _Merger(db, scan_id)
+    with open(out, "rb") as source, open(temp, "wb") as target, db.engine.connect() as connection:
         while True:
             lines = [line for line in (source.readline() for _ in range(chunk)) if line]
             if not lines:
                 break
-            target.write(b"".join(_merge_lines(db, scan_id, lines)))
+            target.write(b"".join(merge(connection, lines)))
         target.flush()
         os.fsync(target.fileno())
     os.replace(temp, out)
@@ -430,7 +432,9 @@ def export_caseload(db: Database, scan_id: str, out: str, chunk: int = 1000) -> 
 
 
 _NOTE_ID_PREFIX = b'{"note_id":'
-_CASELOAD_RULE_BYTES = tuple(f'"rule":"{rule}"'.encode() for rule in CASELOAD_RULES)
+_CASELOAD_RULE_IN_LINE = re.compile(
+    b'"rule":"(?:' + b"|".join(re.escape(rule.encode()) for rule in CASELOAD_RULES) + b')"'
+)
 _DECODER = json.JSONDecoder()
 
 
@@ -446,50 +450,76 @@ def _line_note_id(line: bytes) -> str:
     return json.loads(line)["note_id"]
 
 
-def _merge_lines(db: Database, scan_id: str, lines: list[bytes]) -> list[bytes]:
-    """Lines with caseload findings (in the database, or already in the line from an earlier merge) are parsed and
-    rewritten; every other line is copied as it is."""
-    ids = [_line_note_id(line) for line in lines]
-    f = FindingRow.__table__.c
-    with db.session() as session:
-        rows = session.execute(
-            select(f.note_id, f.kind, f.category, f.severity, f.rule, f.confidence, f.message, f.policy_ref,
-                   f.fingerprint, NoteResult.decision, NoteResult.score)
-            .join(NoteResult, NoteResult.id == f.note_pk)
-            .where(f.scan_id == scan_id, f.rule.in_(CASELOAD_RULES), f.note_id.in_(ids))
-            .order_by(f.id)
-        ).all()  # fmt: skip
-    extra: dict[str, list[dict[str, Any]]] = {}
-    final: dict[str, tuple[str, int]] = {}
-    for note_id, kind, category, severity, rule, confidence, message, policy_ref, fp, decision, score in rows:
-        extra.setdefault(note_id, []).append(
-            {
-                "kind": kind,
-                "category": category,
-                "start": None,
-                "end": None,
-                "severity": severity,
-                "rule": rule,
-                "confidence": round(float(confidence), 3),
-                "message": message,
-                "policy_ref": policy_ref,
-                "fingerprint": fp,
-            }
+class _Merger:
+    """Merges a chunk of --out lines with the scan's caseload findings: lines with caseload findings (in the
+    database, or already in the line from an earlier merge) are parsed and rewritten; every other line is copied as
+    it is. One plain SELECT per chunk (with the chunk's note ids) on the export's connection."""
+
+    COLUMNS = ("f.note_id, f.kind, f.category, f.severity, f.rule, f.confidence, f.message, f.policy_ref, "
+               "f.fingerprint, n.decision, n.score")  # fmt: skip
+
+    def __init__(self, db: Database, scan_id: str):
+        self.scan_id = scan_id
+        dialect = db.engine.dialect
+        self.mark = {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(dialect.paramstyle)
+        self.quote = dialect.identifier_preparer.quote
+
+    def rows(self, connection, ids: list[str]) -> list[Any]:  # type: ignore[no-untyped-def]
+        """The caseload findings of these notes with the notes' decision and score, found through the notes (the
+        unique scan and note id index, then findings by note key): a chunk costs what its notes have, where a
+        search by the findings' scan id would read all of the scan's findings for every chunk."""
+        if self.mark is None:  # a driver without a positional style: SQLAlchemy Core
+            f = FindingRow.__table__.c
+            return connection.execute(
+                select(f.note_id, f.kind, f.category, f.severity, f.rule, f.confidence, f.message, f.policy_ref,
+                       f.fingerprint, NoteResult.decision, NoteResult.score)
+                .select_from(NoteResult).join(FindingRow, FindingRow.note_pk == NoteResult.id)
+                .where(NoteResult.scan_id == self.scan_id, NoteResult.note_id.in_(ids), f.rule.in_(CASELOAD_RULES))
+                .order_by(f.id)
+            ).all()  # fmt: skip
+        m = self.mark
+        sql = (
+            f"SELECT {self.COLUMNS} FROM notes n JOIN findings f ON f.note_pk = n.id "
+            f"WHERE n.scan_id = {m} AND n.note_id IN ({', '.join([m] * len(ids))}) "
+            f"AND f.{self.quote('rule')} IN ({', '.join([m] * len(CASELOAD_RULES))}) ORDER BY f.id"
         )
-        final[note_id] = (decision, score)
-    merged = []
-    for line, note_id in zip(lines, ids, strict=True):
-        if note_id not in final and not any(rule in line for rule in _CASELOAD_RULE_BYTES):
-            merged.append(line)  # no caseload finding now or before: unchanged
-            continue
-        report = json.loads(line)
-        findings = [f for f in report["findings"] if f["rule"] not in CASELOAD_RULES] + extra.get(note_id, [])
-        findings.sort(key=lambda f: (KIND_RANK[f["kind"]], -1 if f["start"] is None else f["start"], f["rule"]))
-        report["findings"] = findings
-        if note_id in final:
-            report["decision"], report["score"] = final[note_id]
-        merged.append((json.dumps(report, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8"))
-    return merged
+        return connection.exec_driver_sql(sql, (self.scan_id, *ids, *CASELOAD_RULES)).all()
+
+    def __call__(self, connection, lines: list[bytes]) -> list[bytes]:  # type: ignore[no-untyped-def]
+        ids = [_line_note_id(line) for line in lines]
+        extra: dict[str, list[dict[str, Any]]] = {}
+        final: dict[str, tuple[str, int]] = {}
+        for note_id, kind, category, severity, rule, confidence, message, policy_ref, fp, decision, score in self.rows(
+            connection, ids
+        ):
+            extra.setdefault(note_id, []).append(
+                {
+                    "kind": kind,
+                    "category": category,
+                    "start": None,
+                    "end": None,
+                    "severity": severity,
+                    "rule": rule,
+                    "confidence": round(float(confidence), 3),
+                    "message": message,
+                    "policy_ref": policy_ref,
+                    "fingerprint": fp,
+                }
+            )
+            final[note_id] = (decision, score)
+        merged = []
+        for line, note_id in zip(lines, ids, strict=True):
+            if note_id not in final and not _CASELOAD_RULE_IN_LINE.search(line):
+                merged.append(line)  # no caseload finding now or before: unchanged
+                continue
+            report = json.loads(line)
+            findings = [f for f in report["findings"] if f["rule"] not in CASELOAD_RULES] + extra.get(note_id, [])
+            findings.sort(key=lambda f: (KIND_RANK[f["kind"]], -1 if f["start"] is None else f["start"], f["rule"]))
+            report["findings"] = findings
+            if note_id in final:
+                report["decision"], report["score"] = final[note_id]
+            merged.append((json.dumps(report, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8"))
+        return merged
 
 
 def _summary(db: Database, scan_id: str, started: float, pass_seconds: float, checked: int, *, resumed: bool,

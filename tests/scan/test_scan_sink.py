@@ -1,0 +1,139 @@
+"""The writer's plain DBAPI inserts (sink.RawInsert) store exactly what SQLAlchemy's Core executemany stores, on SQLite
+and on PostgreSQL: the same values in the same text formats (dates, JSON), the same keys, the same duplicate-id
+errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from scan_support import synthetic
+from sqlalchemy import bindparam, text
+
+from notecheck.checker import Checker
+from notecheck.scan.runner import _create
+from notecheck.scan.sink import ResultSink
+from notecheck.scan.sources import RawRow
+from notecheck.scan.worker import check_rows
+from notecheck.store import Database
+
+VOLATILE = {"id", "scan_id", "checked_at", "created_at", "updated_at", "started_at", "key", "note_pk"}
+
+
+def _batches(checker: Checker) -> list[list[RawRow]]:
+    notes = synthetic(24, seed=9)
+    rows: list[Any] = [RawRow(i, note) for i, note in enumerate(notes[:12], start=1)]
+    rows.append(RawRow(13, None, (None, "not valid JSON")))
+    rows.append(RawRow(14, {"id": "bad", "text": 7}))
+    rows.append(RawRow(15, dict(notes[3])))  # duplicate of an id in this batch
+    second: list[Any] = [RawRow(i, note) for i, note in enumerate(notes[12:], start=16)]
+    second.append(RawRow(28, dict(notes[0])))  # duplicate of an id in the first batch
+    return [rows, second]
+
+
+def _write(db: Database, scan_id: str, batches: list[list[RawRow]], checker: Checker, *, raw: bool) -> None:
+    with db.session() as session:
+        _create(session, scan_id, source="t", policy="default", key=scan_id, out=None)
+    sink = ResultSink(db, scan_id)
+    if not raw:  # the generic path for drivers without a positional style: SQLAlchemy Core with dicts
+        for statement in (sink.notes, sink.findings, sink.features, sink.errors):
+            statement.sql = None
+        sink.mark = None
+    for batch in batches:
+        sink.write(check_rows(batch, "default", checker=checker), batch[-1].row + 1)
+
+
+def _stored(db: Database, scan_id: str) -> dict[str, list[dict[str, Any]]]:
+    """Every stored value of the scan as the driver returns it (no SQLAlchemy type processing), with note keys
+    replaced by note ids."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    with db.engine.connect() as connection:
+        keys = dict(connection.execute(text("SELECT id, note_id FROM notes WHERE scan_id = :s"), {"s": scan_id}).all())
+        tables = [("notes", "id"), ("findings", "id"), ("scan_notes", "row_number"), ("input_errors", "row_number"),
+                  ("scans", "id"), ("scan_checkpoints", "scan_id")]  # fmt: skip
+        for table, order in tables:
+            column = "id" if table == "scans" else "scan_id"
+            result = connection.execute(
+                text(f"SELECT * FROM {table} WHERE {column} = :s ORDER BY {order}"), {"s": scan_id}
+            )
+            rows = []
+            for row in result.mappings():
+                values = {
+                    k: (bytes(v) if isinstance(v, memoryview) else v) for k, v in row.items() if k not in VOLATILE
+                }
+                if "note_pk" in row:
+                    values["note"] = keys[row["note_pk"]]
+                rows.append(values)
+            out[table] = rows
+    return out
+
+
+def test_raw_inserts_store_what_core_stores(database_url: str, checker: Checker) -> None:
+    db = Database(database_url)
+    batches = _batches(checker)
+    _write(db, "raw", batches, checker, raw=True)
+    _write(db, "core", batches, checker, raw=False)
+    raw, core = _stored(db, "raw"), _stored(db, "core")
+    assert raw == core
+    assert len(raw["notes"]) == 24 and len(raw["scan_notes"]) == 24 and raw["findings"]
+    assert [(e["row_number"], e["field"]) for e in raw["input_errors"]] == [
+        (13, None),
+        (14, "text"),
+        (15, "id"),
+        (28, "id"),
+    ]
+    assert raw["scans"][0]["processed"] == 24 and raw["scan_checkpoints"][0]["next_row"] == 29
+    with db.engine.connect() as connection:  # the keys are the notes' own: every finding points at its note
+        mismatched = connection.execute(
+            text("SELECT COUNT(*) FROM findings f JOIN notes n ON n.id = f.note_pk WHERE n.note_id <> f.note_id")
+        ).scalar()
+        assert mismatched == 0
+    db.dispose()
+
+
+def test_the_export_merge_is_the_same_through_plain_sql_and_core(database_url: str, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """export_caseload reads each chunk's caseload findings with one plain SELECT through the notes' unique index;
+    SQLAlchemy Core (drivers without a positional style) merges the same file, in any chunk size."""
+    import os
+    import shutil
+
+    from scan_support import read_reports, write_jsonl
+
+    from notecheck.scan import runner
+    from notecheck.scan.caseload import CASELOAD_RULES
+
+    path = write_jsonl(tmp_path / "notes.jsonl", synthetic(150))
+    out = tmp_path / "out.jsonl"
+    real_replace = os.replace
+
+    def crash(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "replace", crash)  # stop before the merged file replaces the note pass's
+    with pytest.raises(KeyboardInterrupt):
+        runner.run_scan(runner.ScanOptions(input=str(path), out=str(out), db_url=database_url, workers=1))
+    monkeypatch.setattr(os, "replace", real_replace)
+    db = Database(database_url)
+    with db.engine.connect() as connection:
+        scan_id, count = connection.execute(
+            text("SELECT scan_id, COUNT(*) FROM findings WHERE rule IN :rules GROUP BY scan_id").bindparams(
+                bindparam("rules", expanding=True)
+            ),
+            {"rules": list(CASELOAD_RULES)},
+        ).one()
+    assert count > 0
+    copies = {name: tmp_path / f"{name}.jsonl" for name in ("raw", "raw7", "core")}
+    for copy in copies.values():
+        shutil.copy(out, copy)
+    runner.export_caseload(db, scan_id, str(copies["raw"]))
+    runner.export_caseload(db, scan_id, str(copies["raw7"]), chunk=7)
+    monkeypatch.setattr(
+        runner._Merger, "__init__", lambda self, db, scan_id: vars(self).update(scan_id=scan_id, mark=None)
+    )
+    runner.export_caseload(db, scan_id, str(copies["core"]), chunk=50)
+    merged = copies["raw"].read_bytes()
+    assert merged != out.read_bytes()
+    assert copies["raw7"].read_bytes() == merged and copies["core"].read_bytes() == merged
+    in_file = [f for r in read_reports(copies["raw"]) for f in r["findings"] if f["rule"] in CASELOAD_RULES]
+    assert len(in_file) == count
+    db.dispose()
