@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import re
 
-from spacy.attrs import IS_ALPHA
 from spacy.language import Language
 from spacy.tokens import Doc
 
 from notecheck.lexicon import Lexicons
-from notecheck.matching import RuleSet, doc_text, sentence_of, sentence_spans
+from notecheck.matching import RuleSet, doc_text, sentence_of, sentence_spans, word_count
 from notecheck.report import ELEMENTS, Element, Span
 
 MAX_EVIDENCE = 3
@@ -107,7 +106,7 @@ class ElementDetector:
         for name in self._not_in_plans:
             spans[name] = _outside_plans(doc, spans[name])
         elements = {name: Element(bool(spans[name]), spans[name][:MAX_EVIDENCE]) for name in ELEMENTS}
-        words = int(doc.to_array(IS_ALPHA).sum()) if len(doc) else 0
+        words = word_count(doc)
         for name, minimum in self._min_words.items():
             if words >= minimum:
                 elements[name].present = True

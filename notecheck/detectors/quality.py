@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from spacy.attrs import IS_ALPHA
 from spacy.language import Language
 from spacy.tokens import Doc
 
 from notecheck.detectors import Hit
 from notecheck.lexicon import Lexicons
-from notecheck.matching import RuleSet, doc_text, longest_non_overlapping
+from notecheck.matching import RuleSet, doc_text, longest_non_overlapping, word_count
 
 VAGUE_RULE = "quality.vague.too_short"
 VAGUE_GENERIC_RULE = "quality.vague.generic"
@@ -63,7 +62,7 @@ class QualityDetector:
         return shifts >= self._min_shifts or (shifts >= 1 and len(topics) >= self._min_topics)
 
     def _vague(self, doc: Doc) -> list[Hit]:
-        words = int(doc.to_array(IS_ALPHA).sum()) if len(doc) else 0
+        words = word_count(doc)
         if words < self._min_words:
             return [
                 Hit("quality", "vague", VAGUE_RULE, None, None, 0.9,
