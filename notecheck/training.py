@@ -59,6 +59,7 @@ SVM_C = 0.5
 AUGMENT_WITH_LEXICON_EXAMPLES = True
 CV_FOLDS = 5
 MODELS_DIR = Path(__file__).parent / "models"
+LEXICON_ID = "lexicon"  # the note id of every lexicon example sentence
 MESSAGES = {
     c: f"This sentence appears to convey {c.replace('_', ' ')} information, which must not be recorded in the "
     "case file."
@@ -128,7 +129,7 @@ def lexicon_sentences(rules: Any) -> Sentences:
     for exclusion in rules.lexicons.exclusions.exclusions:
         for text in exclusion.examples:
             add(text, None)
-    return Sentences(texts, np.array(rows).reshape(-1, len(CATEGORIES)), ["lexicon"] * len(texts))
+    return Sentences(texts, np.array(rows).reshape(-1, len(CATEGORIES)), [LEXICON_ID] * len(texts))
 
 
 SENTENCE_BANK_DIR = "sentences"
@@ -707,8 +708,10 @@ def train(data_dir: Path, out_dir: Path, threshold: float, *, card: bool = True)
     train_records = read_jsonl(data_dir / "train.jsonl")
     sentences = make_sentences(train_records, nlp)
     n_note_sentences = len(sentences.texts)
-    bank = bank_sentences(data_dir)
-    sentences = concat(sentences, extra_sentences(Checker(classifier=False), data_dir))
+    extra = extra_sentences(Checker(classifier=False), data_dir)
+    n_lexicon = extra.note_ids.count(LEXICON_ID)
+    sentences = concat(sentences, extra)
+    notes_per_category = [sum(c in r["labels"]["prohibited"] for r in train_records) for c in CATEGORIES]
     pipeline = fit(sentences)
     path = save(pipeline, out_dir)
     info: dict[str, Any] = {
@@ -720,11 +723,11 @@ def train(data_dir: Path, out_dir: Path, threshold: float, *, card: bool = True)
         "data_dir": str(data_dir),
         "train_notes": len(train_records),
         "train_sentences": n_note_sentences,
-        "lexicon_sentences": len(sentences.texts) - n_note_sentences - len(bank.texts),
-        "bank_sentences": len(bank.texts),
+        "lexicon_sentences": n_lexicon,
+        "bank_sentences": len(extra.texts) - n_lexicon,
         "train_writers": len({writer_of(r["id"]) for r in train_records}),
-        "min_category_notes": min(sum(c in r["labels"]["prohibited"] for r in train_records) for c in CATEGORIES),
-        "max_category_notes": max(sum(c in r["labels"]["prohibited"] for r in train_records) for c in CATEGORIES),
+        "min_category_notes": min(notes_per_category),
+        "max_category_notes": max(notes_per_category),
         "bank_sha256": bank_sha256(data_dir),
         "skops_sha256": sha256(path),
         "n_word": len(pipeline.named_steps["features"].transformer_list[0][1].vocabulary_),
