@@ -8,7 +8,7 @@ from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import regex
 from spacy.language import Language
@@ -335,24 +335,33 @@ def _starts_with_non_word(nodes: list[Any]) -> bool:
     return False
 
 
-_TABLE_ATTRS = ["LOWER", "ORTH", "IDX", "LENGTH", "SENT_START", "IS_ALPHA"]
+class _TokenTable(NamedTuple):
+    """Per-token columns of a Doc, as lists (one `to_array` call: see `_token_table`)."""
+
+    lower: list[int]
+    orth: list[int]
+    idx: list[int]
+    length: list[int]
+    sent_start: list[int]  # 1 starts a sentence; -1 comes back as 2**64 - 1 (uint64), only `== 1` is asked
+    is_alpha: list[int]
 
 
-def _token_table(doc: Doc) -> list[list[int]]:
-    """Columns LOWER, ORTH, IDX, LENGTH, SENT_START, IS_ALPHA of every token, read in one `to_array` call and cached:
-    the per-Doc caches below all derive from it (one call instead of six; each costs a fixed few microseconds).
-    Read after the pipeline has set sentence starts. SENT_START -1 comes back as 2**64 - 1 (uint64); only `== 1`
-    is ever asked of it."""
+_TABLE_ATTRS = ["LOWER", "ORTH", "IDX", "LENGTH", "SENT_START", "IS_ALPHA"]  # in _TokenTable's order
+
+
+def _token_table(doc: Doc) -> _TokenTable:
+    """The token columns every per-Doc cache below derives from, read in one `to_array` call and cached (one call
+    instead of six; each costs a fixed few microseconds). Read after the pipeline has set sentence starts."""
     cached = doc.user_data.get(_TOKEN_TABLE_KEY)
     if cached is None:
-        cached = doc.to_array(_TABLE_ATTRS).T.tolist() if len(doc) else [[] for _ in _TABLE_ATTRS]
-        doc.user_data[_TOKEN_TABLE_KEY] = cached
+        columns = doc.to_array(_TABLE_ATTRS).T.tolist() if len(doc) else [[] for _ in _TABLE_ATTRS]
+        cached = doc.user_data[_TOKEN_TABLE_KEY] = _TokenTable(*columns)
     return cached  # type: ignore[no-any-return]
 
 
 def word_count(doc: Doc) -> int:
     """How many tokens are alphabetic (`IS_ALPHA`), from the cached token table."""
-    return sum(_token_table(doc)[5])
+    return sum(_token_table(doc).is_alpha)
 
 
 def _word_positions(doc: Doc) -> tuple[dict[int, list[int]], dict[int, list[int]]]:
@@ -363,7 +372,8 @@ def _word_positions(doc: Doc) -> tuple[dict[int, list[int]], dict[int, list[int]
         lower_positions: dict[int, list[int]] = {}
         orth_positions: dict[int, list[int]] = {}
         if len(doc):
-            lowers, orths = _token_table(doc)[:2]
+            table = _token_table(doc)
+            lowers, orths = table.lower, table.orth
             for i, word in enumerate(lowers):
                 lower_positions.setdefault(word, []).append(i)
             for i, word in enumerate(orths):
@@ -377,7 +387,7 @@ def _token_offsets(doc: Doc) -> tuple[list[int], list[int]]:
     cached = doc.user_data.get(_TOKEN_OFFSETS_KEY)
     if cached is None:
         table = _token_table(doc)
-        cached = (table[2], [start + length for start, length in zip(table[2], table[3], strict=True)])
+        cached = (table.idx, [start + length for start, length in zip(table.idx, table.length, strict=True)])
         doc.user_data[_TOKEN_OFFSETS_KEY] = cached
     return cached  # type: ignore[no-any-return]
 
@@ -386,8 +396,8 @@ def _sentence_tokens(doc: Doc) -> list[tuple[int, int]]:
     """(start, end) token indices of every sentence, cached on the Doc."""
     cached = doc.user_data.get(_SENTENCE_TOKENS_KEY)
     if cached is None:
-        starts = [i for i, s in enumerate(_token_table(doc)[4]) if s == 1 or i == 0]
-        cached = [(a, b) for a, b in zip(starts, [*starts[1:], len(doc)], strict=True)]
+        starts = [i for i, s in enumerate(_token_table(doc).sent_start) if s == 1 or i == 0]
+        cached = list(zip(starts, [*starts[1:], len(doc)], strict=True)) if starts else []
         doc.user_data[_SENTENCE_TOKENS_KEY] = cached
     return cached  # type: ignore[no-any-return]
 
@@ -438,16 +448,8 @@ def sentence_spans(doc: Doc) -> list[tuple[int, int]]:
     cached = doc.user_data.get(_SENTENCES_KEY)
     if cached is not None:
         return cached  # type: ignore[no-any-return]
-    n = len(doc)
-    spans: list[tuple[int, int]] = []
-    if n:
-        table = _token_table(doc)
-        sent_start, idx, length = table[4], table[2], table[3]
-        first = 0
-        for i in range(1, n + 1):
-            if i == n or sent_start[i] == 1:
-                spans.append((idx[first], idx[i - 1] + length[i - 1]))
-                first = i
+    starts, ends = _token_offsets(doc)
+    spans = [(starts[first], ends[last - 1]) for first, last in _sentence_tokens(doc)]
     doc.user_data[_SENTENCES_KEY] = spans
     return spans
 
