@@ -30,7 +30,7 @@ from notecheck.errors import InputError
 from notecheck.report import KIND_RANK
 from notecheck.scan.caseload import CASELOAD_RULES, run_caseload
 from notecheck.scan.models import ScanCheckpoint
-from notecheck.scan.sink import BatchStats, OutFile, ResultSink
+from notecheck.scan.sink import BatchStats, OutFile, ResultSink, placeholder
 from notecheck.scan.sources import RawRow, Source, open_source, safe_url
 from notecheck.scan.worker import check_rows, pool_initializer, pool_task, set_checker
 from notecheck.store import Database, FindingRow, InputErrorRow, NoteResult, Scan
@@ -461,7 +461,7 @@ class _Merger:
     def __init__(self, db: Database, scan_id: str):
         self.scan_id = scan_id
         dialect = db.engine.dialect
-        self.mark = {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(dialect.paramstyle)
+        self.mark = placeholder(dialect)
         self.quote = dialect.identifier_preparer.quote
 
     def rows(self, connection, ids: list[str]) -> list[Any]:  # type: ignore[no-untyped-def]

@@ -79,7 +79,7 @@ class RawInsert:
     def __init__(self, dialect, table, fixed: tuple[str, ...], columns: tuple[str, ...]):  # type: ignore[no-untyped-def]
         self.table, self.fixed, self.columns = table, fixed, fixed + columns
         preparer = dialect.identifier_preparer
-        mark = _placeholder(dialect)
+        mark = placeholder(dialect)
         self.sql = (
             f"INSERT INTO {preparer.format_table(table)} ({', '.join(preparer.quote(c) for c in self.columns)}) "
             f"VALUES ({', '.join([mark] * len(self.columns))})"
@@ -109,7 +109,7 @@ class RawInsert:
         connection.exec_driver_sql(self.sql, processed)
 
 
-def _placeholder(dialect) -> str | None:  # type: ignore[no-untyped-def]
+def placeholder(dialect) -> str | None:  # type: ignore[no-untyped-def]
     """The positional parameter marker of the dialect's driver, or None when it has none we write."""
     return {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(dialect.paramstyle)
 
@@ -135,7 +135,7 @@ class ResultSink:
         self.errors = RawInsert(
             dialect, InputErrorRow.__table__, ("scan_id",), ("row_number", "note_id", "field", "reason")
         )
-        self.mark, self.quote = _placeholder(dialect), dialect.identifier_preparer.quote
+        self.mark, self.quote = placeholder(dialect), dialect.identifier_preparer.quote
 
     def write(self, items: list[Item], next_row: int) -> BatchStats:
         """Record one batch (rows in input order) and move the checkpoint to `next_row` atomically."""
