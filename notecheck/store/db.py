@@ -36,7 +36,9 @@ class Database:
 
     def __init__(self, url: str | None = None, *, upgrade: bool = True):
         self.url = _normalise(database_url(url))
-        kwargs: dict[str, object] = {"future": True, "pool_pre_ping": True}
+        # hide_parameters: a failed statement's exception (and any log or traceback of it) must not carry the
+        # values it was given - note text among them
+        kwargs: dict[str, object] = {"future": True, "pool_pre_ping": True, "hide_parameters": True}
         if self.url.startswith("sqlite"):
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
         self.engine: Engine = create_engine(self.url, **kwargs)

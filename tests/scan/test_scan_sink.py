@@ -137,3 +137,14 @@ def test_the_export_merge_is_the_same_through_plain_sql_and_core(database_url: s
     in_file = [f for r in read_reports(copies["raw"]) for f in r["findings"] if f["rule"] in CASELOAD_RULES]
     assert len(in_file) == count
     db.dispose()
+
+
+def test_a_failed_statement_does_not_carry_its_values_in_the_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    db = Database(f"sqlite:///{tmp_path / 'r.db'}")
+    secret = "Client disclosed her diagnosis"
+    with pytest.raises(Exception) as raw_error, db.engine.connect() as connection:
+        connection.exec_driver_sql("INSERT INTO no_such_table (text) VALUES (?)", (secret,))
+    with pytest.raises(Exception) as core_error, db.engine.connect() as connection:
+        connection.execute(text("INSERT INTO no_such_table (text) VALUES (:t)"), {"t": secret})
+    for error in (raw_error.value, core_error.value):
+        assert "no_such_table" in str(error) and secret not in str(error)
