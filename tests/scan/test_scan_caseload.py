@@ -6,6 +6,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scan_support import read_reports, write_jsonl
 from sqlalchemy import select
 
@@ -178,6 +180,22 @@ def test_signatures_are_datasketchs_minhash() -> None:
     assert signatures(texts) == expected
     assert [signature(t) for t in texts] == expected
     assert expected.count(None) == 2
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab c,.'-_9\tK\u212a\u00e9\u00df\u0130\u4e2d\n")), max_size=80))
+def test_shingles_split_ascii_bytes_as_unicode_words(text: str) -> None:
+    """The bytes fast path for ASCII text gives the shingles of the plain Unicode split (Kelvin sign and dotted I
+    lowercase to ASCII or to two characters; accents and CJK are word characters only to the Unicode pattern)."""
+    import re
+
+    from notecheck.scan.rows import shingles
+
+    words = re.findall(r"\w+", text.lower())
+    expected = {f"{a} {b} {c}".encode() for a, b, c in zip(words, words[1:], words[2:], strict=False)}
+    grams = shingles(text)
+    assert set(grams) == expected
+    assert len(grams) == len(expected)
 
 
 def test_band_index_is_datasketchs_lsh() -> None:
