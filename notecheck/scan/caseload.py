@@ -29,10 +29,15 @@ score, by the policy's `quality.cloned.weight`) is updated by the contract's rul
 from __future__ import annotations
 
 import calendar
+import contextlib
+import dataclasses
 import datetime as dt
 import functools
 import itertools
-from collections.abc import Iterator
+import os
+import pickle
+import tempfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -305,58 +310,113 @@ def data_end(db: Database, scan_id: str) -> dt.date | None:
     return max(days) if days else None  # type: ignore[type-var]
 
 
-def run_caseload(db: Database, scan_id: str, policy: Policy, *, as_of: dt.date | None = None, on_commit=None) -> int:  # type: ignore[no-untyped-def]
-    """Compute and store the caseload findings of a scan in one transaction; returns how many were added.
+def compute_caseload(db: Database, scan_id: str, policy: Policy, *, as_of: dt.date | None = None,
+                     pool=None) -> Iterator[NewFinding]:  # type: ignore[no-untyped-def]  # fmt: skip
+    """The scan's caseload findings in the order they are stored: per client (contact gaps, follow-ups, then the
+    client's clones), then the staff members' clones of notes not already a client's clone. Streamed: memory holds
+    one client's or one staff member's notes, and the pks of the notes found as clones.
+
+    With `pool` (a process pool whose workers can open the database), the staff pass runs in a worker while this
+    process does the client pass (`staff_pass`); the result is the same. A note is in one staff group only, so the
+    staff pass decides each note alone: its findings, minus the notes the client pass found, are the sequential
+    pass's."""
+    checker = CaseloadChecker(policy, as_of or data_end(db, scan_id))
+    if not (checker.gap or checker.follow or checker.cloned):
+        return
+    staff = pool.submit(staff_pass, db.url, scan_id, policy, checker.as_of) if pool and checker.cloned else None
+    try:
+        cloned: set[int] = set()
+        for _, group in itertools.groupby(_stream(db, scan_id, NoteResult.client_id, bool(checker.cloned)),
+                                          key=lambda n: n.client_id):  # fmt: skip
+            notes = list(group)
+            yield from checker.client(notes)
+            if checker.cloned:
+                yield from checker.clones(notes, "client", cloned)
+        if checker.cloned:
+            by_staff = _read_spool(staff.result()) if staff is not None else _staff_clones(checker, db, scan_id)
+            yield from (new for new in by_staff if new.note.pk not in cloned)
+    finally:
+        if staff is not None:
+            with contextlib.suppress(Exception, OSError):
+                os.unlink(staff.result())
+
+
+def _staff_clones(checker: CaseloadChecker, db: Database, scan_id: str) -> Iterator[NewFinding]:
+    already: set[int] = set()
+    for _, group in itertools.groupby(
+        _stream(db, scan_id, NoteResult.staff, True, only_signed=True), key=lambda n: n.staff
+    ):
+        yield from checker.clones(list(group), "staff member", already)
+
+
+SPOOL_CHUNK = 1000
+
+
+def staff_pass(url: str, scan_id: str, policy: Policy, as_of: dt.date | None) -> str:
+    """In a pool worker, with its own connection (never the parent's): the staff members' clones of every note,
+    spooled to a temporary file in pickled chunks (returned: its path), so that neither process holds them all."""
+    db = Database(url, upgrade=False)
+    try:
+        with tempfile.NamedTemporaryFile("wb", prefix="notecheck-staff-", suffix=".pickle", delete=False) as spool:
+            chunk: list[NewFinding] = []
+            for new in _staff_clones(CaseloadChecker(policy, as_of), db, scan_id):
+                new.note = dataclasses.replace(new.note, minhash=None)
+                chunk.append(new)
+                if len(chunk) >= SPOOL_CHUNK:
+                    pickle.dump(chunk, spool, protocol=pickle.HIGHEST_PROTOCOL)
+                    chunk = []
+            pickle.dump(chunk, spool, protocol=pickle.HIGHEST_PROTOCOL)
+            return spool.name
+    finally:
+        db.dispose()
+
+
+def _read_spool(path: str) -> Iterator[NewFinding]:
+    with open(path, "rb") as spool:
+        while True:
+            try:
+                yield from pickle.load(spool)  # noqa: S301 - this scan's own worker wrote it a moment ago
+            except EOFError:
+                return
+
+
+def run_caseload(db: Database, scan_id: str, policy: Policy, *, as_of: dt.date | None = None, on_commit=None,
+                 pool=None, rows: Iterable[dict[str, Any]] | None = None) -> int:  # type: ignore[no-untyped-def]  # fmt: skip
+    """Compute (unless their `rows` are given: `caseload_rows`) and store the caseload findings of a scan in one
+    transaction, FLUSH_EVERY rows at a time; returns how many were added.
 
     `on_commit(session)` runs inside the same transaction (the scan moves its checkpoint there)."""
-    checker = CaseloadChecker(policy, as_of or data_end(db, scan_id))
+    if rows is None:
+        rows = caseload_rows(compute_caseload(db, scan_id, policy, as_of=as_of, pool=pool), scan_id)
     added = 0
     with db.session() as session:
         session.execute(delete(FindingRow).where(FindingRow.scan_id == scan_id, FindingRow.rule.in_(CASELOAD_RULES)))
-
         connection = session.connection()
-        buffer: list[dict[str, object]] = []
-        now = utcnow()
-
-        def flush() -> None:
-            if buffer:
-                connection.execute(insert(FindingRow.__table__), buffer)
-                buffer.clear()
-
-        def write(findings: Iterator[NewFinding]) -> None:
-            nonlocal added
-            for new in findings:
-                buffer.append(
-                    {
-                        "note_pk": new.note.pk, "scan_id": scan_id, "note_id": new.note.note_id,
-                        "office": new.note.office, "staff": new.note.staff, "kind": new.kind,
-                        "category": new.category, "rule": new.rule, "severity": new.severity, "start": None,
-                        "end": None, "confidence": 1.0, "message": new.message[:1000], "policy_ref": new.ref,
-                        "fingerprint": fingerprint(new.kind, new.category, new.rule, new.material), "created_at": now,
-                    }
-                )  # fmt: skip
-                added += 1
-                if len(buffer) >= FLUSH_EVERY:
-                    flush()
-
-        if checker.gap or checker.follow or checker.cloned:
-            cloned: set[int] = set()
-            for _, group in itertools.groupby(_stream(db, scan_id, NoteResult.client_id, bool(checker.cloned)),
-                                              key=lambda n: n.client_id):  # fmt: skip
-                notes = list(group)
-                write(checker.client(notes))
-                if checker.cloned:
-                    write(checker.clones(notes, "client", cloned))
-            if checker.cloned:
-                for _, group in itertools.groupby(
-                    _stream(db, scan_id, NoteResult.staff, True, only_signed=True), key=lambda n: n.staff
-                ):
-                    write(checker.clones(list(group), "staff member", cloned))
-        flush()
+        iterator = iter(rows)
+        while chunk := list(itertools.islice(iterator, FLUSH_EVERY)):
+            connection.execute(insert(FindingRow.__table__), chunk)
+            added += len(chunk)
         _apply_decisions(session, scan_id, policy)
         if on_commit is not None:
             on_commit(session)
     return added
+
+
+def caseload_rows(findings: Iterable[NewFinding], scan_id: str) -> Iterator[dict[str, Any]]:
+    """The `findings` rows of caseload findings, in order."""
+    now = utcnow()
+    return (finding_row(new, scan_id, now) for new in findings)
+
+
+def finding_row(new: NewFinding, scan_id: str, now: dt.datetime) -> dict[str, Any]:
+    """The `findings` row of a caseload finding (note-level: no offsets)."""
+    return {
+        "note_pk": new.note.pk, "scan_id": scan_id, "note_id": new.note.note_id, "office": new.note.office,
+        "staff": new.note.staff, "kind": new.kind, "category": new.category, "rule": new.rule,
+        "severity": new.severity, "start": None, "end": None, "confidence": 1.0, "message": new.message[:1000],
+        "policy_ref": new.ref, "fingerprint": fingerprint(new.kind, new.category, new.rule, new.material),
+        "created_at": now,
+    }  # fmt: skip
 
 
 def _apply_decisions(session, scan_id: str, policy: Policy) -> None:  # type: ignore[no-untyped-def]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import hashlib
+import itertools
 import json
 import os
 import re
@@ -28,7 +29,7 @@ from sqlalchemy import func, select, update
 from notecheck.checker import Checker
 from notecheck.errors import InputError
 from notecheck.report import KIND_RANK
-from notecheck.scan.caseload import CASELOAD_RULES, run_caseload
+from notecheck.scan.caseload import CASELOAD_RULES, CLONED_RULE, caseload_rows, compute_caseload, run_caseload
 from notecheck.scan.models import ScanCheckpoint
 from notecheck.scan.sink import BatchStats, OutFile, ResultSink, placeholder
 from notecheck.scan.sources import RawRow, Source, open_source, safe_url
@@ -40,6 +41,9 @@ from notecheck.store.results import ensure_scan
 from notecheck.store.suppressions import suppressed_fingerprints
 
 ENGINES = ("local", "spark")
+# caseload findings (about 1 kB each in the parent and in the worker while they are merged) up to which the --out
+# merge runs from memory, alongside storing them; more are merged from the database afterwards (memory stays flat)
+MEMORY_EXPORT = 20_000
 
 
 @dataclass
@@ -279,17 +283,59 @@ def _run(options: ScanOptions, source: Source, checker: Checker, db: Database, w
     if resumed and getattr(source, "ordered", True) is False and checkpoint.phase == "notes":
         _notice("warning: the query has no ORDER BY; resuming by row position needs a stable order")
     pass_seconds, checked = 0.0, 0
+    pool = _Pool(workers, options.policy)
     try:
-        if checkpoint.phase == "notes":
+        fresh = checkpoint.phase == "notes"  # this run writes every --out line: none holds caseload findings yet
+        if fresh:
             pass_started = time.monotonic()
-            checked = _note_pass(options, source, checker, db, workers, scan_id, checkpoint, out)
+            checked = _note_pass(options, source, checker, db, pool, scan_id, checkpoint, out)
             pass_seconds = time.monotonic() - pass_started
             _set_phase(db, scan_id, "caseload")
-        _finish(db, scan_id, checker, out, as_of, options.caseload)
+        _finish(db, scan_id, checker, out, as_of, options.caseload, pool=pool, fresh_out=fresh)
     except BaseException:
         _mark(db, scan_id, "failed")
         raise
+    finally:
+        pool.shutdown()
     return _summary(db, scan_id, started, pass_seconds, checked, resumed=resumed, out=out)
+
+
+class _Pool:
+    """The scan's worker processes, from the first batch to the end of the caseload checks (None: one process).
+
+    Forked on first use when this process has no other thread (workers inherit the Checker), else forkserver."""
+
+    def __init__(self, workers: int, policy: str):
+        self.workers, self.policy = workers, policy
+        self._executor: Any = None
+
+    @property
+    def executor(self):  # type: ignore[no-untyped-def]
+        if self.workers == 1:
+            return None
+        if self._executor is None:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            method = "fork" if threading.active_count() == 1 and sys.platform.startswith("linux") else "forkserver"
+            self._executor = ProcessPoolExecutor(
+                max_workers=self.workers,
+                mp_context=multiprocessing.get_context(method),
+                initializer=pool_initializer,
+                initargs=(os.getpid() if method == "fork" else None, self.policy),
+            )
+            self.forks = method == "fork"
+        return self._executor
+
+    @property
+    def started(self):  # type: ignore[no-untyped-def]
+        """The executor if its workers exist already, else None."""
+        return self._executor
+
+    def shutdown(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
 
 
 def _batches(rows: Iterator[RawRow], size: int) -> Iterator[list[RawRow]]:
@@ -303,7 +349,7 @@ def _batches(rows: Iterator[RawRow], size: int) -> Iterator[list[RawRow]]:
         yield batch
 
 
-def _note_pass(options: ScanOptions, source: Source, checker: Checker, db: Database, workers: int, scan_id: str,
+def _note_pass(options: ScanOptions, source: Source, checker: Checker, db: Database, pool: _Pool, scan_id: str,
                checkpoint: ScanCheckpoint, out: str | None) -> int:  # fmt: skip
     """The per-note pass: batches in input order, checked in a bounded pool, committed in order. Returns rows done."""
     policy = options.policy
@@ -314,29 +360,19 @@ def _note_pass(options: ScanOptions, source: Source, checker: Checker, db: Datab
     done = 0
     progress = _Progress(enabled=not options.quiet, total=source.total, completed=checkpoint.rows_read)
     try:
-        if workers == 1:
+        executor = pool.executor
+        if executor is None:
             with progress:
                 for batch in batches:
                     sink.write(check_rows(batch, policy), batch[-1].row + 1)
                     done += len(batch)
                     progress.advance(len(batch))
             return done
-        from concurrent.futures import ProcessPoolExecutor
-
-        method = "fork" if threading.active_count() == 1 and sys.platform.startswith("linux") else "forkserver"
-        import multiprocessing
-
-        executor = ProcessPoolExecutor(
-            max_workers=workers,
-            mp_context=multiprocessing.get_context(method),
-            initializer=pool_initializer,
-            initargs=(os.getpid() if method == "fork" else None, policy),
-        )
         pending: deque[tuple[Any, int, int]] = deque()
         try:
             first = next(batches, None)
             if first is not None:  # the first submit forks the workers, before any other thread starts
-                if method == "fork":  # the workers' garbage collections then skip the inherited Checker's objects
+                if pool.forks:  # the workers' garbage collections then skip the inherited Checker's objects
                     gc.freeze()  # (less work, and fewer copy-on-write pages); the parent unfreezes them at once
                 try:
                     pending.append((executor.submit(pool_task, first, policy, True), first[-1].row + 1, len(first)))
@@ -345,12 +381,13 @@ def _note_pass(options: ScanOptions, source: Source, checker: Checker, db: Datab
             with progress:
                 for batch in batches:
                     pending.append((executor.submit(pool_task, batch, policy, True), batch[-1].row + 1, len(batch)))
-                    while len(pending) >= 2 * workers:
+                    while len(pending) >= 2 * pool.workers:
                         done += _drain(pending, sink, progress)
                 while pending:
                     done += _drain(pending, sink, progress)
-        finally:
-            executor.shutdown(wait=True, cancel_futures=True)
+        except BaseException:
+            pool.shutdown()
+            raise
         return done
     finally:
         if outfile is not None:
@@ -378,18 +415,37 @@ def _mark(db: Database, scan_id: str, status: str) -> None:
 
 
 def _finish(db: Database, scan_id: str, checker: Checker, out: str | None, as_of: dt.date | None,
-            caseload: bool = True) -> None:  # fmt: skip
+            caseload: bool = True, *, pool: _Pool | None = None, fresh_out: bool = False) -> None:  # fmt: skip
+    """The caseload phase (one transaction), the export phase (--out merge) and the scan's final counts.
+
+    With a pool, the staff members' clone pass runs in a worker during the clients' pass, and when this run wrote
+    the whole --out file (`fresh_out`) a worker merges the findings into it while this process stores them; a
+    scan killed in between resumes with the database's export, which gives the same file."""
     with db.session() as session:
         phase = session.get(ScanCheckpoint, scan_id).phase  # type: ignore[union-attr]
     if phase == "caseload" and not caseload:
         phase = "export"
+    offset: int | None = None
     if phase == "caseload":
-        run_caseload(db, scan_id, checker.policy, as_of=as_of,
+        # the workers of this run's note pass, if it had them (never started for the caseload checks alone)
+        executor = pool.started if pool is not None and _shareable(db) else None
+        rows = caseload_rows(compute_caseload(db, scan_id, checker.policy, as_of=as_of, pool=executor), scan_id)
+        exported = None
+        if executor is not None and out and fresh_out:
+            # up to MEMORY_EXPORT findings, a worker merges them into --out from memory while they are stored
+            kept = list(itertools.islice(rows, MEMORY_EXPORT + 1))
+            if len(kept) <= MEMORY_EXPORT:
+                exported = executor.submit(export_findings, out, _findings_by_note(kept), _cloned_weight(checker))
+            rows = itertools.chain(kept, rows)
+        run_caseload(db, scan_id, checker.policy, rows=rows,
                      on_commit=lambda s: s.execute(update(ScanCheckpoint).where(ScanCheckpoint.scan_id == scan_id)
                                                    .values(phase="export")))  # fmt: skip
+        if exported is not None:
+            offset = exported.result()
         phase = "export"
     if phase == "export":
-        offset = export_caseload(db, scan_id, out) if out else 0
+        if offset is None:
+            offset = export_caseload(db, scan_id, out) if out else 0
         with db.session() as session:
             flagged = session.scalar(
                 select(func.count()).where(NoteResult.scan_id == scan_id, NoteResult.decision != "allow")
@@ -406,6 +462,36 @@ def _finish(db: Database, scan_id: str, checker: Checker, out: str | None, as_of
             )
 
 
+def _shareable(db: Database) -> bool:
+    """Whether another process can open this database by its URL (not an in-memory SQLite database)."""
+    url = db.engine.url
+    return not (url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"))
+
+
+def _cloned_weight(checker: Checker) -> int:
+    quality = checker.policy.quality.get("cloned")
+    return quality.weight if quality is not None and quality.severity != "off" and quality.weight else 0
+
+
+def _findings_by_note(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Caseload `findings` rows as report lines hold them, by note id, in stored order (what `_Merger` reads)."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        out.setdefault(row["note_id"], []).append(
+            finding_dict(
+                row["kind"],
+                row["category"],
+                row["severity"],
+                row["rule"],
+                row["confidence"],
+                row["message"],
+                row["policy_ref"],
+                row["fingerprint"],
+            )  # fmt: skip
+        )
+    return out
+
+
 def export_caseload(db: Database, scan_id: str, out: str, chunk: int = 1000) -> int:
     """Merge the scan's caseload findings into the --out file (decision and score as the database has them).
 
@@ -417,18 +503,81 @@ def export_caseload(db: Database, scan_id: str, out: str, chunk: int = 1000) -> 
         )
     if not count:
         return _size(out) if os.path.exists(out) else 0
-    temp = f"{out}.caseload.tmp"
     merge = _Merger(db, scan_id)
-    with open(out, "rb") as source, open(temp, "wb") as target, db.engine.connect() as connection:
+    with db.engine.connect() as connection:
+        return _rewrite(out, lambda lines: merge(connection, lines), chunk)
+
+
+def export_findings(out: str, findings: dict[str, list[dict[str, Any]]], cloned_weight: int, chunk: int = 1000) -> int:
+    """`export_caseload` from the caseload findings in memory (finding dicts by note id, in stored order), for an
+    --out file whose lines hold no caseload findings yet (the scan's note pass ran in this run): each affected
+    note's decision and score follow from its line by `_apply_decisions`' rule. Runs in a pool worker while the
+    scan's process stores the same findings; gives the file `export_caseload` gives (tested). Returns its size."""
+    if not findings:
+        return _size(out) if os.path.exists(out) else 0
+
+    def final(note_id: str, report: dict[str, Any]) -> tuple[str, int]:
+        severities = {f["severity"] for f in findings[note_id]}
+        decision, score = report["decision"], report["score"]
+        if "error" in severities and decision in ("allow", "warn"):
+            decision = "block"
+        elif "warning" in severities and decision == "allow":
+            decision = "warn"
+        if cloned_weight and any(f["rule"] == CLONED_RULE for f in findings[note_id]):
+            score = score - cloned_weight if score > cloned_weight else 0
+        return decision, score
+
+    return _rewrite(out, lambda lines: _merge_lines(lines, [_line_note_id(x) for x in lines], findings, final), chunk)
+
+
+def _rewrite(out: str, merge, chunk: int) -> int:  # type: ignore[no-untyped-def]
+    """Pass the --out file through `merge` chunk by chunk into a temporary file, fsync it and rename it over `out`."""
+    temp = f"{out}.caseload.tmp"
+    with open(out, "rb") as source, open(temp, "wb") as target:
         while True:
             lines = [line for line in (source.readline() for _ in range(chunk)) if line]
             if not lines:
                 break
-            target.write(b"".join(merge(connection, lines)))
+            target.write(b"".join(merge(lines)))
         target.flush()
         os.fsync(target.fileno())
     os.replace(temp, out)
     return _size(out)
+
+
+def _merge_lines(lines: list[bytes], ids: list[str], extra: dict[str, list[dict[str, Any]]], final) -> list[bytes]:  # type: ignore[no-untyped-def]
+    """Lines (with their note ids) with their caseload findings replaced by `extra`'s (and decision and score by
+    `final(note_id, report)`); a line with no caseload finding now or before is copied as it is."""
+    merged = []
+    for line, note_id in zip(lines, ids, strict=True):
+        if note_id not in extra and not _CASELOAD_RULE_IN_LINE.search(line):
+            merged.append(line)
+            continue
+        report = json.loads(line)
+        findings = [f for f in report["findings"] if f["rule"] not in CASELOAD_RULES] + extra.get(note_id, [])
+        findings.sort(key=lambda f: (KIND_RANK[f["kind"]], -1 if f["start"] is None else f["start"], f["rule"]))
+        report["findings"] = findings
+        if note_id in extra:
+            report["decision"], report["score"] = final(note_id, report)
+        merged.append((json.dumps(report, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8"))
+    return merged
+
+
+def finding_dict(kind: str, category: str, severity: str, rule: str, confidence: float, message: str,
+                 policy_ref: str | None, fingerprint: str) -> dict[str, Any]:  # fmt: skip
+    """A caseload finding as a report line holds it (note-level: no offsets)."""
+    return {
+        "kind": kind,
+        "category": category,
+        "start": None,
+        "end": None,
+        "severity": severity,
+        "rule": rule,
+        "confidence": round(float(confidence), 3),
+        "message": message,
+        "policy_ref": policy_ref,
+        "fingerprint": fingerprint,
+    }
 
 
 _NOTE_ID_PREFIX = b'{"note_id":'
@@ -493,33 +642,10 @@ class _Merger:
             connection, ids
         ):
             extra.setdefault(note_id, []).append(
-                {
-                    "kind": kind,
-                    "category": category,
-                    "start": None,
-                    "end": None,
-                    "severity": severity,
-                    "rule": rule,
-                    "confidence": round(float(confidence), 3),
-                    "message": message,
-                    "policy_ref": policy_ref,
-                    "fingerprint": fp,
-                }
+                finding_dict(kind, category, severity, rule, confidence, message, policy_ref, fp)
             )
             final[note_id] = (decision, score)
-        merged = []
-        for line, note_id in zip(lines, ids, strict=True):
-            if note_id not in final and not _CASELOAD_RULE_IN_LINE.search(line):
-                merged.append(line)  # no caseload finding now or before: unchanged
-                continue
-            report = json.loads(line)
-            findings = [f for f in report["findings"] if f["rule"] not in CASELOAD_RULES] + extra.get(note_id, [])
-            findings.sort(key=lambda f: (KIND_RANK[f["kind"]], -1 if f["start"] is None else f["start"], f["rule"]))
-            report["findings"] = findings
-            if note_id in final:
-                report["decision"], report["score"] = final[note_id]
-            merged.append((json.dumps(report, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8"))
-        return merged
+        return _merge_lines(lines, ids, extra, lambda note_id, _report: final[note_id])
 
 
 def _summary(db: Database, scan_id: str, started: float, pass_seconds: float, checked: int, *, resumed: bool,

@@ -148,3 +148,62 @@ def test_a_failed_statement_does_not_carry_its_values_in_the_error(tmp_path) -> 
         connection.execute(text("INSERT INTO no_such_table (text) VALUES (:t)"), {"t": secret})
     for error in (raw_error.value, core_error.value):
         assert "no_such_table" in str(error) and secret not in str(error)
+
+
+def test_the_pool_and_the_database_merge_the_same_caseload_into_out(database_url: str, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """With workers, the staff clone pass runs in a worker and the --out merge is made from the findings in memory
+    (decision and score derived from each line) while the parent stores them; past MEMORY_EXPORT findings the
+    merge reads the database afterwards; one process always does the latter. Same file, same findings."""
+    from scan_support import read_reports, write_jsonl
+
+    from notecheck.scan import runner
+    from notecheck.scan.caseload import CLONED_RULE, CONTACT_GAP_RULE
+
+    path = write_jsonl(tmp_path / "notes.jsonl", synthetic(400, seed=5))
+    outs = {}
+    for workers, budget in ((1, 20_000), (2, 20_000), (2, 5)):
+        monkeypatch.setattr(runner, "MEMORY_EXPORT", budget)
+        outs[workers, budget] = tmp_path / f"out{workers}-{budget}.jsonl"
+        summary = runner.run_scan(
+            runner.ScanOptions(input=str(path), out=str(outs[workers, budget]), db_url=database_url, workers=workers)
+        )
+        assert summary.processed == 400
+    reports = read_reports(outs[2, 20_000])
+    rules = [f["rule"] for r in reports for f in r["findings"]]
+    assert rules.count(CLONED_RULE) > 3 and rules.count(CONTACT_GAP_RULE) > 3  # the merge had work to do
+    assert outs[2, 20_000].read_bytes() == outs[1, 20_000].read_bytes() == outs[2, 5].read_bytes()
+
+
+def test_export_findings_is_export_caseload_on_a_fresh_file(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The in-memory merge, given the note pass's file, writes what the database merge writes (error and warning
+    decisions, the cloned score weight)."""
+    import os
+    import shutil
+
+    from scan_support import write_jsonl
+
+    from notecheck.checker import Checker
+    from notecheck.scan import runner
+    from notecheck.scan.caseload import caseload_rows, compute_caseload
+
+    url = f"sqlite:///{tmp_path / 'n.db'}"
+    path = write_jsonl(tmp_path / "notes.jsonl", synthetic(300, seed=8))
+    out = tmp_path / "out.jsonl"
+    real_replace = os.replace
+    monkeypatch.setattr(os, "replace", lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt()))
+    with pytest.raises(KeyboardInterrupt):
+        runner.run_scan(runner.ScanOptions(input=str(path), out=str(out), db_url=url, workers=1))
+    monkeypatch.setattr(os, "replace", real_replace)
+    db = Database(url)
+    with db.engine.connect() as connection:
+        scan_id = connection.execute(text("SELECT id FROM scans")).scalar_one()
+    checker = Checker()
+    rows = list(caseload_rows(compute_caseload(db, scan_id, checker.policy), scan_id))
+    assert {r["severity"] for r in rows} >= {"warning"} and runner._cloned_weight(checker) > 0
+    from_memory, from_db = tmp_path / "memory.jsonl", tmp_path / "db.jsonl"
+    shutil.copy(out, from_memory)
+    shutil.copy(out, from_db)
+    runner.export_findings(str(from_memory), runner._findings_by_note(rows), runner._cloned_weight(checker), chunk=9)
+    runner.export_caseload(db, scan_id, str(from_db))
+    assert from_memory.read_bytes() == from_db.read_bytes() != out.read_bytes()
+    db.dispose()
