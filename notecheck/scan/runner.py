@@ -33,7 +33,7 @@ from notecheck.scan.caseload import CASELOAD_RULES, CLONED_RULE, caseload_rows, 
 from notecheck.scan.models import ScanCheckpoint
 from notecheck.scan.sink import BatchStats, OutFile, ResultSink, placeholder
 from notecheck.scan.sources import RawRow, Source, open_source, safe_url
-from notecheck.scan.worker import check_rows, pool_initializer, pool_task, set_checker
+from notecheck.scan.worker import check_rows, encode_compact, pool_initializer, pool_task, set_checker
 from notecheck.store import Database, FindingRow, InputErrorRow, NoteResult, Scan
 from notecheck.store.db import database_url
 from notecheck.store.models import utcnow
@@ -559,7 +559,7 @@ def _merge_lines(lines: list[bytes], ids: list[str], extra: dict[str, list[dict[
         report["findings"] = findings
         if note_id in extra:
             report["decision"], report["score"] = final(note_id, report)
-        merged.append((json.dumps(report, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8"))
+        merged.append((encode_compact(report) + "\n").encode("utf-8"))
     return merged
 
 

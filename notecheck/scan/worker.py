@@ -70,8 +70,12 @@ class Item:
         self.field, self.reason = field, reason
 
 
+# one encoder for every line: json.dumps with options builds a new JSONEncoder per call (a fifth of its time here)
+encode_compact = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
 def report_line(report: Report) -> bytes:
-    return (json.dumps(report.to_dict(), ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+    return (encode_compact(report.to_dict()) + "\n").encode("utf-8")
 
 
 def check_rows(rows: list[RawRow], policy: str, *, features: bool = True, checker: Checker | None = None) -> list[Item]:
