@@ -207,3 +207,13 @@ def test_export_findings_is_export_caseload_on_a_fresh_file(tmp_path, monkeypatc
     runner.export_caseload(db, scan_id, str(from_db))
     assert from_memory.read_bytes() == from_db.read_bytes() != out.read_bytes()
     db.dispose()
+
+
+def test_the_last_rows_go_in_smaller_batches_so_workers_finish_together() -> None:
+    from notecheck.scan.runner import _batches
+
+    rows = [RawRow(i, {"id": str(i)}) for i in range(1, 1001)]
+    sizes = [len(b) for b in _batches(iter(rows), 100, left=1000, tail=300)]
+    assert sizes == [100] * 7 + [25] * 12
+    assert [len(b) for b in _batches(iter(rows), 100)] == [100] * 10
+    assert [r.row for b in _batches(iter(rows), 100, left=900, tail=300) for r in b] == list(range(1, 1001))
