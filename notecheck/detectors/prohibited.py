@@ -19,8 +19,11 @@ class ProhibitedDetector:
         self._matcher = RuleSet(nlp, ((rule_id, rule) for rule_id, (_, rule) in self._rules.items()), phrases=phrases)
         self._exclusions = {e.id: e for e in lexicons.exclusions.exclusions}
         self._exclusion_matcher = RuleSet(nlp, ((e.id, e) for e in self._exclusions.values()), phrases=phrases)
+        # The cue sets run only for a note where their exclusion matched (a few in a hundred): they share a bank of
+        # their own, so the note-wide bank does not find and group their phrases in every note.
+        cue_phrases = PhraseBank(nlp)
         self._cues = {
-            e.id: RuleSet(nlp, [(e.id, e.only_with)], phrases=phrases)
+            e.id: RuleSet(nlp, [(e.id, e.only_with)], phrases=cue_phrases)
             for e in self._exclusions.values()
             if e.only_with is not None
         }
