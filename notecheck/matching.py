@@ -244,6 +244,17 @@ class RuleSet:
             if needs:
                 anchor = min(needs, key=lambda i: (shared[i], len(self._set_words[i][1]), i))
                 self._anchored.setdefault(anchor, []).append(index)
+        # The same as bit masks over set ids, for the whole-Doc step: per word, the sets holding it; per pattern, the
+        # sets it needs; and per word, the patterns anchored on a set holding it.
+        self._word_masks: tuple[dict[int, int], dict[int, int]] = tuple(  # type: ignore[assignment]
+            {w: sum(1 << i for i in set(ids)) for w, ids in by_word.items()} for by_word in self._word_sets
+        )
+        self._need_masks = [sum(1 << i for i in needs) for needs in self._needs]
+        self._word_anchored: tuple[dict[int, list[int]], dict[int, list[int]]] = ({}, {})
+        for anchor, indices in self._anchored.items():
+            attr, words = self._set_words[anchor]
+            for w in words:
+                self._word_anchored[attr].setdefault(w, []).extend(indices)
 
     def find(self, doc: Doc) -> list[Match]:
         hits: list[Match] = self._phrases.matches(doc, self._phrase_slot) if self._phrases is not None else []
@@ -283,32 +294,34 @@ class RuleSet:
         if self._unanchored:
             every = list(range(len(self._patterns)))
             return [(a, b, every) for a, b in bounds]
-        lower_sets, orth_sets = self._word_sets
-        positions = _word_positions(doc)
-        lower_positions, orth_positions = positions
+        lower_masks, orth_masks = self._word_masks
+        doc_words = _doc_words(doc)
         # First the whole Doc: which patterns have a word of each required set somewhere (most notes: none). A
-        # sentence's words are a subset of the Doc's, so only these patterns can match in any sentence.
-        in_doc: set[int] = set()
-        for w in lower_sets.keys() & lower_positions.keys():
-            in_doc.update(lower_sets[w])
-        if orth_sets:
-            for w in orth_sets.keys() & orth_positions.keys():
-                in_doc.update(orth_sets[w])
-        needs, anchored = self._needs, self._anchored
-        possible = sorted(index for set_id in in_doc for index in anchored.get(set_id, ()) if needs[index] <= in_doc)
+        # sentence's words are a subset of the Doc's, so only these patterns can match in any sentence. The sets
+        # the Doc touches are a bit mask; the patterns to test are those anchored on a set one of its words is in.
+        present = (lower_masks.keys() & doc_words.lower, orth_masks.keys() & doc_words.orth if orth_masks else set())
+        in_doc = 0
+        reached: set[int] = set()
+        for attr, words in enumerate(present):
+            masks, word_anchored = self._word_masks[attr], self._word_anchored[attr]
+            for w in words:
+                in_doc |= masks[w]
+                indices = word_anchored.get(w)
+                if indices:
+                    reached.update(indices)
+        need_masks = self._need_masks
+        possible = sorted(index for index in reached if not need_masks[index] & ~in_doc)
         if not possible:
             return []
         if len(bounds) == 1:
             return [(*bounds[0], possible)]
-        # Then each sentence, from the positions of the words of those patterns' sets only.
-        first_tokens = [a for a, _ in bounds]
+        # Then each sentence, from the sentences of the words of those patterns' sets that the Doc holds.
         touched: dict[int, set[int]] = {}
+        needs = self._needs
         for set_id in set().union(*(needs[index] for index in possible)):
             attr, words = self._set_words[set_id]
-            where = positions[attr]
-            for w in words & where.keys():
-                for position in where[w]:
-                    sentence = bisect_right(first_tokens, position) - 1
+            for w in words & present[attr]:
+                for sentence in doc_words.sentences_of(attr, w):
                     found = touched.get(sentence)
                     if found is None:
                         touched[sentence] = {set_id}
@@ -457,21 +470,38 @@ def word_count(doc: Doc) -> int:
     return sum(_token_table(doc).is_alpha)
 
 
-def _word_positions(doc: Doc) -> tuple[dict[int, list[int]], dict[int, list[int]]]:
-    """Token positions of every LOWER and every ORTH hash in the Doc, built once (every RuleSet intersects its
-    required words with these keys instead of scanning the tokens)."""
+class _DocWords:
+    """The LOWER and ORTH hashes of a Doc as sets (every RuleSet intersects its required words with these instead of
+    scanning the tokens) and, asked per word, the sentences holding it. Built from the token table with C-level set
+    and slice operations: a per-token Python loop cost more than all the RuleSets' lookups together."""
+
+    __slots__ = ("lower", "orth", "_columns", "_bounds", "_sentence_words", "_sentences")
+
+    def __init__(self, doc: Doc):
+        table = _token_table(doc)
+        self.lower = set(table.lower)
+        self.orth = set(table.orth)
+        self._columns = (table.lower, table.orth)
+        self._bounds = _sentence_tokens(doc)
+        self._sentence_words: list[list[set[int]] | None] = [None, None]  # per attr, each sentence's words
+        self._sentences: dict[tuple[int, int], list[int]] = {}
+
+    def sentences_of(self, attr: int, word: int) -> list[int]:
+        """Indices of the sentences holding `word` (a hash of LOWER when `attr` is 0, of ORTH when it is 1)."""
+        found = self._sentences.get((attr, word))
+        if found is None:
+            sentence_words = self._sentence_words[attr]
+            if sentence_words is None:
+                column = self._columns[attr]
+                sentence_words = self._sentence_words[attr] = [set(column[a:b]) for a, b in self._bounds]
+            found = self._sentences[(attr, word)] = [i for i, words in enumerate(sentence_words) if word in words]
+        return found
+
+
+def _doc_words(doc: Doc) -> _DocWords:
     cached = doc.user_data.get(_TOKEN_WORDS_KEY)
     if cached is None:
-        lower_positions: dict[int, list[int]] = {}
-        orth_positions: dict[int, list[int]] = {}
-        if len(doc):
-            table = _token_table(doc)
-            lowers, orths = table.lower, table.orth
-            for i, word in enumerate(lowers):
-                lower_positions.setdefault(word, []).append(i)
-            for i, word in enumerate(orths):
-                orth_positions.setdefault(word, []).append(i)
-        cached = doc.user_data[_TOKEN_WORDS_KEY] = (lower_positions, orth_positions)
+        cached = doc.user_data[_TOKEN_WORDS_KEY] = _DocWords(doc)
     return cached  # type: ignore[no-any-return]
 
 
