@@ -472,10 +472,11 @@ def word_count(doc: Doc) -> int:
 
 class _DocWords:
     """The LOWER and ORTH hashes of a Doc as sets (every RuleSet intersects its required words with these instead of
-    scanning the tokens) and, asked per word, the sentences holding it. Built from the token table with C-level set
-    and slice operations: a per-token Python loop cost more than all the RuleSets' lookups together."""
+    scanning the tokens) and, built when first asked, per hash the sentences holding it. The sets come from C-level
+    `set()` calls: a per-token Python loop for every note cost more than all the RuleSets' lookups together, and only
+    notes where some token pattern is possible in a note of several sentences need the sentence index."""
 
-    __slots__ = ("lower", "orth", "_columns", "_bounds", "_sentence_words", "_sentences")
+    __slots__ = ("lower", "orth", "_columns", "_bounds", "_sentences")
 
     def __init__(self, doc: Doc):
         table = _token_table(doc)
@@ -483,19 +484,22 @@ class _DocWords:
         self.orth = set(table.orth)
         self._columns = (table.lower, table.orth)
         self._bounds = _sentence_tokens(doc)
-        self._sentence_words: list[list[set[int]] | None] = [None, None]  # per attr, each sentence's words
-        self._sentences: dict[tuple[int, int], list[int]] = {}
+        self._sentences: list[dict[int, list[int]] | None] = [None, None]  # per attr: hash -> sentence indices
 
     def sentences_of(self, attr: int, word: int) -> list[int]:
         """Indices of the sentences holding `word` (a hash of LOWER when `attr` is 0, of ORTH when it is 1)."""
-        found = self._sentences.get((attr, word))
-        if found is None:
-            sentence_words = self._sentence_words[attr]
-            if sentence_words is None:
-                column = self._columns[attr]
-                sentence_words = self._sentence_words[attr] = [set(column[a:b]) for a, b in self._bounds]
-            found = self._sentences[(attr, word)] = [i for i, words in enumerate(sentence_words) if word in words]
-        return found
+        index = self._sentences[attr]
+        if index is None:
+            index = self._sentences[attr] = {}
+            column = self._columns[attr]
+            for sentence, (first, last) in enumerate(self._bounds):
+                for w in set(column[first:last]):
+                    found = index.get(w)
+                    if found is None:
+                        index[w] = [sentence]
+                    else:
+                        found.append(sentence)
+        return index.get(word, [])
 
 
 def _doc_words(doc: Doc) -> _DocWords:
