@@ -315,21 +315,22 @@ class RuleSet:
             return []
         if len(bounds) == 1:
             return [(*bounds[0], possible)]
-        # Then each sentence, from the sentences of the words of those patterns' sets that the Doc holds.
-        touched: dict[int, set[int]] = {}
-        needs = self._needs
-        for set_id in set().union(*(needs[index] for index in possible)):
-            attr, words = self._set_words[set_id]
-            for w in words & present[attr]:
-                for sentence in doc_words.sentences_of(attr, w):
-                    found = touched.get(sentence)
-                    if found is None:
-                        touched[sentence] = {set_id}
-                    else:
-                        found.add(set_id)
+        # Then each sentence: the sets its words are in (as a mask, from the Doc's words in a set some possible
+        # pattern needs), and the possible patterns whose every set is among them.
+        wanted = 0
+        for index in possible:
+            wanted |= need_masks[index]
+        in_sentence: dict[int, int] = {}
+        for attr, words in enumerate(present):
+            masks = self._word_masks[attr]
+            for w in words:
+                mask = masks[w]
+                if mask & wanted:
+                    for sentence in doc_words.sentences_of(attr, w):
+                        in_sentence[sentence] = in_sentence.get(sentence, 0) | mask
         out = []
-        for sentence, found in sorted(touched.items()):
-            indices = [index for index in possible if needs[index] <= found]
+        for sentence, mask in sorted(in_sentence.items()):
+            indices = [index for index in possible if not need_masks[index] & ~mask]
             if indices:
                 out.append((*bounds[sentence], indices))
         return out
