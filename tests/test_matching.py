@@ -41,13 +41,16 @@ def test_token_patterns_find_what_a_plain_matcher_finds_within_sentences(checker
     rules = [(r.id, Matchers(patterns=r.patterns)) for lex in lexicons.categories for r in lex.rules if r.patterns]
     rules += [(e.id, Matchers(patterns=e.patterns)) for e in lexicons.exclusions.exclusions if e.patterns]
     rules += [(n, Matchers(patterns=r.patterns)) for n, r in lexicons.elements.elements.items() if r.patterns]
+    quality = lexicons.quality
+    rules += [(r.id, Matchers(patterns=r.patterns)) for r in quality.rules if r.patterns]
+    rules += [(k, Matchers(patterns=m.patterns)) for k, m in [("shift", quality.subject_shifts)] if m and m.patterns]
     selective = RuleSet(checker.nlp, rules)
     plain = Matcher(checker.nlp.vocab)
     for key, rule in rules:
         plain.add(key, [list(p) for p in rule.patterns])
     strings = checker.nlp.vocab.strings
     matched = 0
-    for text in _texts():
+    for text in _texts(400):
         doc = checker.nlp(text)
         expected = set()
         for sent in doc.sents:
