@@ -75,7 +75,7 @@ class PhraseBank:
     """The phrases of many RuleSets in one spaCy PhraseMatcher (attr LOWER), run once per Doc.
 
     spaCy's PhraseMatcher costs a few microseconds per call even when nothing matches, and its cost hardly grows
-    with the phrases it holds: a Checker's RuleSets (18 with phrases) share one bank instead of running one each.
+    with the phrases it holds: the RuleSets a Checker runs on every note share one bank instead of running one each.
     Each distinct LOWER token sequence gets one match id, whatever RuleSets and keys hold it (keys repeat across
     RuleSets), so at most one id matches a given span and each RuleSet's hits keep the order its own PhraseMatcher
     would give them: by start, then end, then (for keys sharing a phrase) that matcher's order, read off at
