@@ -156,7 +156,8 @@ def _phrase_keys(
 class RuleSet:
     """Many keyed matchers compiled together; `find` returns every (key, char span) hit.
 
-    Phrases go to a PhraseBank: the one given (a Checker shares one among all its RuleSets) or a private one.
+    Phrases go to a PhraseBank: the one given (RuleSets that run on the same Docs share one, so one PhraseMatcher
+    call per Doc serves them all) or a private one.
 
     Each token pattern gets its own spaCy Matcher and runs only over the sentences that hold a word of each of its
     required word sets (`_required_words`): spaCy's Matcher tries every pattern it holds at every token, so one
