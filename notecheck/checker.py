@@ -23,7 +23,7 @@ from notecheck.detectors.timeliness import RULE as LATE_RULE
 from notecheck.detectors.timeliness import late_entry
 from notecheck.fingerprint import fingerprint
 from notecheck.lexicon import Lexicons, load_lexicons
-from notecheck.matching import remember_text
+from notecheck.matching import PhraseBank, remember_text
 from notecheck.nlp import SharedParseNlpEngine, load_nlp
 from notecheck.note import Note, validate_text
 from notecheck.policy import Policy, load_policy
@@ -45,10 +45,11 @@ class Checker:
     ):
         self.nlp = load_nlp(model)
         self.lexicons: Lexicons = load_lexicons(lexicon_dir)
-        self._prohibited = ProhibitedDetector(self.nlp, self.lexicons)
+        phrases = PhraseBank(self.nlp)  # every detector's phrases in one PhraseMatcher, run once per Doc
+        self._prohibited = ProhibitedDetector(self.nlp, self.lexicons, phrases=phrases)
         self._pii = PiiDetector(SharedParseNlpEngine(self.nlp), self.lexicons)
-        self._elements = ElementDetector(self.nlp, self.lexicons)
-        self._quality = QualityDetector(self.nlp, self.lexicons)
+        self._elements = ElementDetector(self.nlp, self.lexicons, phrases=phrases)
+        self._quality = QualityDetector(self.nlp, self.lexicons, phrases=phrases)
         self.classifier: SentenceClassifier | None = load_classifier(classifier) if classifier else None
         self.policy = policy if isinstance(policy, Policy) else load_policy(policy, frozenset(self.rule_ids()))
         self._suppressed: frozenset[str] = frozenset()

@@ -1,8 +1,10 @@
-"""Compile rule data (phrases, token patterns, regexes) into one spaCy PhraseMatcher, one Matcher and one regex
-pass, and report character spans. One RuleSet per concern; each runs over the single parse of the note."""
+"""Compile rule data (phrases, token patterns, regexes) into spaCy matchers and regexes, and report character spans.
+One RuleSet per concern; each runs over the single parse of the note. The phrases of every RuleSet built on one
+PhraseBank live in one spaCy PhraseMatcher, which runs once per Doc."""
 
 from __future__ import annotations
 
+import itertools
 import re
 from bisect import bisect_right
 from collections import Counter
@@ -69,8 +71,93 @@ def _required_words(pattern: Sequence[dict[str, Any]]) -> list[tuple[str, frozen
     return out
 
 
+class PhraseBank:
+    """The phrases of many RuleSets in one spaCy PhraseMatcher (attr LOWER), run once per Doc.
+
+    spaCy's PhraseMatcher costs a few microseconds per call even when nothing matches, and its cost hardly grows
+    with the phrases it holds: the RuleSets a Checker runs on every note share one bank instead of running one each.
+    Each distinct LOWER token sequence gets one match id, whatever RuleSets and keys hold it (keys repeat across
+    RuleSets), so at most one id matches a given span and each RuleSet's hits keep the order its own PhraseMatcher
+    would give them: by start, then end, then (for keys sharing a phrase) that matcher's order, read off at
+    registration. The matches, grouped per RuleSet, are cached on the Doc under the bank's own key with a
+    generation number: a RuleSet registered after a Doc was matched makes the bank match it again.
+    """
+
+    _numbers = itertools.count()
+
+    def __init__(self, nlp: Language):
+        self.vocab = nlp.vocab
+        self._matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
+        self._ids: dict[tuple[int, ...], int] = {}  # LOWER sequence -> match id
+        self._owners: dict[int, list[tuple[int, tuple[str, ...]]]] = {}  # match id -> (RuleSet slot, its keys)
+        self._slots = 0
+        self._generation = 0
+        self._cache_key = f"notecheck.phrases.{next(PhraseBank._numbers)}"
+
+    def register(self, phrases: dict[tuple[int, ...], tuple[str, ...]]) -> int:
+        """Add one RuleSet's phrases (LOWER sequence -> its keys, in match order); returns the RuleSet's slot."""
+        slot = self._slots
+        self._slots += 1
+        for sequence, keys in phrases.items():
+            match_id = self._ids.get(sequence)
+            if match_id is None:
+                name = f"{self._cache_key}.{len(self._ids)}"
+                self._matcher.add(name, [list(sequence)])
+                match_id = self._ids[sequence] = self.vocab.strings.add(name)
+            self._owners.setdefault(match_id, []).append((slot, keys))
+        self._generation += 1
+        return slot
+
+    def matches(self, doc: Doc, slot: int) -> list[Match]:
+        """The phrase hits of the RuleSet in `slot`, in its PhraseMatcher's order (a list the caller may keep)."""
+        generation = self._generation
+        cached = doc.user_data.get(self._cache_key)
+        if cached is None or cached[0] != generation:
+            # per RuleSet slot, (keys, start char, end char) of each hit: a RuleSet that is never asked (most
+            # exclusion cue sets) builds no Match
+            grouped: dict[int, list[tuple[tuple[str, ...], int, int]]] = {}
+            found = self._matcher(doc)
+            if found:
+                starts, ends = _token_offsets(doc)
+                owners = self._owners
+                for match_id, start, end in found:
+                    span = (starts[start], ends[end - 1])
+                    for owner, keys in owners[match_id]:
+                        hits = grouped.get(owner)
+                        if hits is None:
+                            grouped[owner] = [(keys, *span)]
+                        else:
+                            hits.append((keys, *span))
+            cached = doc.user_data[self._cache_key] = (generation, grouped)
+        return [Match(key, start, end) for keys, start, end in cached[1].get(slot, ()) for key in keys]
+
+
+def _phrase_keys(
+    nlp: Language, phrases: dict[tuple[int, ...], list[str]], docs: dict[tuple[int, ...], Doc]
+) -> dict[tuple[int, ...], tuple[str, ...]]:
+    """Each LOWER sequence's keys in the order a PhraseMatcher holding only these phrases reports them at one span.
+
+    spaCy reports the keys of one phrase in its hash map's order, not insertion order; a probe matcher with the
+    same keys added in the same order gives exactly that order (only sequences shared by several keys need it)."""
+    out: dict[tuple[int, ...], tuple[str, ...]] = {}
+    for sequence, keys in phrases.items():
+        if len(keys) > 1:
+            probe = PhraseMatcher(nlp.vocab, attr="LOWER")
+            for key in keys:
+                probe.add(key, [docs[sequence]])
+            strings = nlp.vocab.strings
+            whole = len(sequence)
+            out[sequence] = tuple(strings[m] for m, start, end in probe(docs[sequence]) if start == 0 and end == whole)
+        else:
+            out[sequence] = tuple(keys)
+    return out
+
+
 class RuleSet:
     """Many keyed matchers compiled together; `find` returns every (key, char span) hit.
+
+    Phrases go to a PhraseBank: the one given (RuleSets that run on the same Docs share one, so one PhraseMatcher
+    call per Doc serves them all) or a private one.
 
     Each token pattern gets its own spaCy Matcher and runs only over the sentences that hold a word of each of its
     required word sets (`_required_words`): spaCy's Matcher tries every pattern it holds at every token, so one
@@ -78,21 +165,30 @@ class RuleSet:
     boundary.
     """
 
-    def __init__(self, nlp: Language, rules: Iterable[tuple[str, Matchers]]):
-        self._phrases = PhraseMatcher(nlp.vocab, attr="LOWER")
+    def __init__(self, nlp: Language, rules: Iterable[tuple[str, Matchers]], *, phrases: PhraseBank | None = None):
+        if phrases is not None and phrases.vocab is not nlp.vocab:
+            raise ValueError("the PhraseBank was built for another Language's vocab")
+        # LOWER token sequence -> keys holding it, in the order they were added; a Doc of each sequence
+        phrase_keys: dict[tuple[int, ...], list[str]] = {}
+        phrase_docs: dict[tuple[int, ...], Doc] = {}
         # The `regex` package, not `re`: same syntax (VERSION0), and on these long case-insensitive alternations it
         # scans notes about twice as fast (the lexicon regexes were 0.3 ms of a note's 1.8 ms with `re`).
         # each with the words one of which a match must hold as a whole word (None: not known; see _regex_words)
         self._regexes: list[tuple[str, regex.Pattern[str], frozenset[str] | None]] = []
-        self._has_phrases = False
         # one (key, Matcher) per token pattern, and the ids of the word sets a sentence must touch for it to match
         self._patterns: list[tuple[str, Matcher]] = []
         pattern_needs: list[list[tuple[int, frozenset[int]]]] = []
         strings = nlp.vocab.strings
         for key, spec in rules:
-            if spec.phrases:
-                self._phrases.add(key, [nlp.make_doc(p) for p in spec.phrases])
-                self._has_phrases = True
+            for phrase in spec.phrases or ():
+                phrase_doc = nlp.make_doc(phrase)
+                if not len(phrase_doc):
+                    continue  # spaCy's PhraseMatcher skips an empty phrase too
+                sequence = tuple(phrase_doc.to_array("LOWER").tolist())
+                keys = phrase_keys.setdefault(sequence, [])
+                phrase_docs.setdefault(sequence, phrase_doc)
+                if key not in keys:
+                    keys.append(key)
             for pattern in spec.patterns or ():
                 for token in pattern:
                     bad = set(token) - ALLOWED_TOKEN_ATTRS
@@ -119,6 +215,11 @@ class RuleSet:
                     self._regexes.append((key, compiled, _regex_words(expression)))
                 except regex.error as exc:
                     raise ConfigError(f"rule '{key}': invalid regex: {exc}") from None
+        self._phrases: PhraseBank | None = None
+        self._phrase_slot = -1
+        if phrase_keys:
+            self._phrases = phrases if phrases is not None else PhraseBank(nlp)
+            self._phrase_slot = self._phrases.register(_phrase_keys(nlp, phrase_keys, phrase_docs))
         # word hash -> ids of the required word sets it belongs to; each pattern as the set of ids it needs; per set
         # id, the patterns anchored on it (each pattern on one of its sets, so a Doc checks each pattern at most once)
         set_ids: dict[tuple[int, frozenset[int]], int] = {}
@@ -144,16 +245,20 @@ class RuleSet:
             if needs:
                 anchor = min(needs, key=lambda i: (shared[i], len(self._set_words[i][1]), i))
                 self._anchored.setdefault(anchor, []).append(index)
+        # The same as bit masks over set ids, for the whole-Doc step: per word, the sets holding it; per pattern, the
+        # sets it needs; and per word, the patterns anchored on a set holding it.
+        self._word_masks: tuple[dict[int, int], dict[int, int]] = tuple(  # type: ignore[assignment]
+            {w: sum(1 << i for i in set(ids)) for w, ids in by_word.items()} for by_word in self._word_sets
+        )
+        self._need_masks = [sum(1 << i for i in needs) for needs in self._needs]
+        self._word_anchored: tuple[dict[int, list[int]], dict[int, list[int]]] = ({}, {})
+        for anchor, indices in self._anchored.items():
+            attr, words = self._set_words[anchor]
+            for w in words:
+                self._word_anchored[attr].setdefault(w, []).extend(indices)
 
     def find(self, doc: Doc) -> list[Match]:
-        strings = doc.vocab.strings
-        hits: list[Match] = []
-        if self._has_phrases:
-            phrase_matches = self._phrases(doc)
-            if phrase_matches:
-                starts, ends = _token_offsets(doc)
-                for match_id, start, end in phrase_matches:
-                    hits.append(Match(strings[match_id], starts[start], ends[end - 1]))
+        hits: list[Match] = self._phrases.matches(doc, self._phrase_slot) if self._phrases is not None else []
         if self._patterns:
             seen: set[tuple[str, int, int]] = set()
             candidates = self._candidates(doc)
@@ -190,40 +295,43 @@ class RuleSet:
         if self._unanchored:
             every = list(range(len(self._patterns)))
             return [(a, b, every) for a, b in bounds]
-        lower_sets, orth_sets = self._word_sets
-        positions = _word_positions(doc)
-        lower_positions, orth_positions = positions
+        lower_masks, orth_masks = self._word_masks
+        doc_words = _doc_words(doc)
         # First the whole Doc: which patterns have a word of each required set somewhere (most notes: none). A
-        # sentence's words are a subset of the Doc's, so only these patterns can match in any sentence.
-        in_doc: set[int] = set()
-        for w in lower_sets.keys() & lower_positions.keys():
-            in_doc.update(lower_sets[w])
-        if orth_sets:
-            for w in orth_sets.keys() & orth_positions.keys():
-                in_doc.update(orth_sets[w])
-        needs, anchored = self._needs, self._anchored
-        possible = sorted(index for set_id in in_doc for index in anchored.get(set_id, ()) if needs[index] <= in_doc)
+        # sentence's words are a subset of the Doc's, so only these patterns can match in any sentence. The sets
+        # the Doc touches are a bit mask; the patterns to test are those anchored on a set one of its words is in.
+        present = (lower_masks.keys() & doc_words.lower, orth_masks.keys() & doc_words.orth if orth_masks else set())
+        in_doc = 0
+        reached: set[int] = set()
+        for attr, words in enumerate(present):
+            masks, word_anchored = self._word_masks[attr], self._word_anchored[attr]
+            for w in words:
+                in_doc |= masks[w]
+                indices = word_anchored.get(w)
+                if indices:
+                    reached.update(indices)
+        need_masks = self._need_masks
+        possible = sorted(index for index in reached if not need_masks[index] & ~in_doc)
         if not possible:
             return []
         if len(bounds) == 1:
             return [(*bounds[0], possible)]
-        # Then each sentence, from the positions of the words of those patterns' sets only.
-        first_tokens = [a for a, _ in bounds]
-        touched: dict[int, set[int]] = {}
-        for set_id in set().union(*(needs[index] for index in possible)):
-            attr, words = self._set_words[set_id]
-            where = positions[attr]
-            for w in words & where.keys():
-                for position in where[w]:
-                    sentence = bisect_right(first_tokens, position) - 1
-                    found = touched.get(sentence)
-                    if found is None:
-                        touched[sentence] = {set_id}
-                    else:
-                        found.add(set_id)
+        # Then each sentence: the sets its words are in (as a mask, from the Doc's words in a set some possible
+        # pattern needs), and the possible patterns whose every set is among them.
+        wanted = 0
+        for index in possible:
+            wanted |= need_masks[index]
+        in_sentence: dict[int, int] = {}
+        for attr, words in enumerate(present):
+            masks = self._word_masks[attr]
+            for w in words:
+                mask = masks[w]
+                if mask & wanted:
+                    for sentence in doc_words.sentences_of(attr, w):
+                        in_sentence[sentence] = in_sentence.get(sentence, 0) | mask
         out = []
-        for sentence, found in sorted(touched.items()):
-            indices = [index for index in possible if needs[index] <= found]
+        for sentence, mask in sorted(in_sentence.items()):
+            indices = [index for index in possible if not need_masks[index] & ~mask]
             if indices:
                 out.append((*bounds[sentence], indices))
         return out
@@ -364,21 +472,42 @@ def word_count(doc: Doc) -> int:
     return sum(_token_table(doc).is_alpha)
 
 
-def _word_positions(doc: Doc) -> tuple[dict[int, list[int]], dict[int, list[int]]]:
-    """Token positions of every LOWER and every ORTH hash in the Doc, built once (every RuleSet intersects its
-    required words with these keys instead of scanning the tokens)."""
+class _DocWords:
+    """The LOWER and ORTH hashes of a Doc as sets (every RuleSet intersects its required words with these instead of
+    scanning the tokens) and, built when first asked, per hash the sentences holding it. The sets come from C-level
+    `set()` calls: a per-token Python loop for every note cost more than all the RuleSets' lookups together, and only
+    notes where some token pattern is possible in a note of several sentences need the sentence index."""
+
+    __slots__ = ("lower", "orth", "_columns", "_bounds", "_sentences")
+
+    def __init__(self, doc: Doc):
+        table = _token_table(doc)
+        self.lower = set(table.lower)
+        self.orth = set(table.orth)
+        self._columns = (table.lower, table.orth)
+        self._bounds = _sentence_tokens(doc)
+        self._sentences: list[dict[int, list[int]] | None] = [None, None]  # per attr: hash -> sentence indices
+
+    def sentences_of(self, attr: int, word: int) -> list[int]:
+        """Indices of the sentences holding `word` (a hash of LOWER when `attr` is 0, of ORTH when it is 1)."""
+        index = self._sentences[attr]
+        if index is None:
+            index = self._sentences[attr] = {}
+            column = self._columns[attr]
+            for sentence, (first, last) in enumerate(self._bounds):
+                for w in set(column[first:last]):
+                    found = index.get(w)
+                    if found is None:
+                        index[w] = [sentence]
+                    else:
+                        found.append(sentence)
+        return index.get(word, [])
+
+
+def _doc_words(doc: Doc) -> _DocWords:
     cached = doc.user_data.get(_TOKEN_WORDS_KEY)
     if cached is None:
-        lower_positions: dict[int, list[int]] = {}
-        orth_positions: dict[int, list[int]] = {}
-        if len(doc):
-            table = _token_table(doc)
-            lowers, orths = table.lower, table.orth
-            for i, word in enumerate(lowers):
-                lower_positions.setdefault(word, []).append(i)
-            for i, word in enumerate(orths):
-                orth_positions.setdefault(word, []).append(i)
-        cached = doc.user_data[_TOKEN_WORDS_KEY] = (lower_positions, orth_positions)
+        cached = doc.user_data[_TOKEN_WORDS_KEY] = _DocWords(doc)
     return cached  # type: ignore[no-any-return]
 
 

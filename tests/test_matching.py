@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from spacy.matcher import Matcher
+from spacy.matcher import Matcher, PhraseMatcher
 
 from notecheck.lexicon import Matchers, load_lexicons
 from notecheck.matching import (
+    PhraseBank,
     RuleSet,
     _ascii_words,
     _regex_words,
@@ -40,13 +41,16 @@ def test_token_patterns_find_what_a_plain_matcher_finds_within_sentences(checker
     rules = [(r.id, Matchers(patterns=r.patterns)) for lex in lexicons.categories for r in lex.rules if r.patterns]
     rules += [(e.id, Matchers(patterns=e.patterns)) for e in lexicons.exclusions.exclusions if e.patterns]
     rules += [(n, Matchers(patterns=r.patterns)) for n, r in lexicons.elements.elements.items() if r.patterns]
+    quality = lexicons.quality
+    rules += [(r.id, Matchers(patterns=r.patterns)) for r in quality.rules if r.patterns]
+    rules += [(k, Matchers(patterns=m.patterns)) for k, m in [("shift", quality.subject_shifts)] if m and m.patterns]
     selective = RuleSet(checker.nlp, rules)
     plain = Matcher(checker.nlp.vocab)
     for key, rule in rules:
         plain.add(key, [list(p) for p in rule.patterns])
     strings = checker.nlp.vocab.strings
     matched = 0
-    for text in _texts():
+    for text in _texts(400):
         doc = checker.nlp(text)
         expected = set()
         for sent in doc.sents:
@@ -89,3 +93,53 @@ def test_regex_word_gates_lose_no_match(checker) -> None:  # type: ignore[no-unt
                 skipped += 1
                 assert pattern.search(text) is None, (pattern.pattern[:40], text[:40])
     assert skipped
+
+
+def _plain_phrase_hits(nlp, rules, doc):  # type: ignore[no-untyped-def]
+    """What a RuleSet's own spaCy PhraseMatcher finds, in its order (how RuleSet matched phrases before PhraseBank)."""
+    plain = PhraseMatcher(nlp.vocab, attr="LOWER")
+    for key, rule in rules:
+        if rule.phrases:
+            plain.add(key, [nlp.make_doc(p) for p in rule.phrases])
+    return [
+        (nlp.vocab.strings[match_id], doc[start:end].start_char, doc[start:end].end_char)
+        for match_id, start, end in plain(doc)
+    ]
+
+
+def test_a_shared_phrase_bank_finds_what_separate_phrase_matchers_find_in_their_order(checker) -> None:  # type: ignore[no-untyped-def]
+    nlp = checker.nlp
+    lexicons = load_lexicons()
+    elements = lexicons.elements.elements
+    # "location" is a key of several of these; the last two hold one phrase under several keys
+    rule_lists = [
+        [(r.id, Matchers(phrases=r.phrases)) for lex in lexicons.categories for r in lex.rules if r.phrases],
+        [(n, Matchers(phrases=r.phrases)) for n, r in elements.items() if r.phrases],
+        [(n, Matchers(phrases=r.opening.phrases)) for n, r in elements.items() if r.opening and r.opening.phrases],
+        [(k, Matchers(phrases=["at the office", "office"])) for k in ("location", "purpose", "b", "a", "x9", "zz")],
+        [(k, Matchers(phrases=["the office", "office"])) for k in ("zz", "location", "q", "a")],
+    ]
+    bank = PhraseBank(nlp)
+    shared = [RuleSet(nlp, rules, phrases=bank) for rules in rule_lists]
+    alone = [RuleSet(nlp, rules) for rules in rule_lists]
+    matched = 0
+    for text in [*_texts(), "Met at the Office; the office at the office."]:
+        doc = remember_text(nlp(text), text)
+        for rules, one, other in zip(rule_lists, shared, alone, strict=True):
+            expected = _plain_phrase_hits(nlp, rules, doc)
+            assert [(m.key, m.start, m.end) for m in one.find(doc)] == expected
+            assert [(m.key, m.start, m.end) for m in other.find(doc)] == expected
+            matched += len(expected)
+    assert matched > 100
+
+
+def test_a_rule_set_added_to_a_bank_after_a_doc_was_matched_sees_its_phrases(checker) -> None:  # type: ignore[no-untyped-def]
+    nlp = checker.nlp
+    bank = PhraseBank(nlp)
+    first = RuleSet(nlp, [("location", Matchers(phrases=["office"]))], phrases=bank)
+    doc = remember_text(nlp("Met at the office, then the food bank."), "Met at the office, then the food bank.")
+    assert [(m.key, m.start, m.end) for m in first.find(doc)] == [("location", 11, 17)]
+    later = RuleSet(nlp, [("location", Matchers(phrases=["food bank", "office"]))], phrases=bank)
+    assert [(m.key, m.start, m.end) for m in later.find(doc)] == [("location", 11, 17), ("location", 28, 37)]
+    assert [(m.key, m.start, m.end) for m in first.find(doc)] == [("location", 11, 17)]
+    assert RuleSet(nlp, [("location", Matchers(phrases=["nowhere"]))], phrases=bank).find(doc) == []

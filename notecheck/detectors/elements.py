@@ -8,7 +8,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from notecheck.lexicon import Lexicons
-from notecheck.matching import RuleSet, doc_text, sentence_of, sentence_spans, word_count
+from notecheck.matching import PhraseBank, RuleSet, doc_text, sentence_of, sentence_spans, word_count
 from notecheck.report import ELEMENTS, Element, Span
 
 MAX_EVIDENCE = 3
@@ -66,13 +66,16 @@ DATE_LIKE = re.compile(
 
 
 class ElementDetector:
-    def __init__(self, nlp: Language, lexicons: Lexicons):
+    def __init__(self, nlp: Language, lexicons: Lexicons, *, phrases: PhraseBank | None = None):
         rules = lexicons.elements.elements
         self._rules = RuleSet(nlp, [(name, rule) for name, rule in rules.items() if rule.phrases or rule.patterns
-                                    or rule.regex])  # fmt: skip
-        self._opening = RuleSet(nlp, [(n, r.opening) for n, r in rules.items() if r.opening is not None])
-        self._with_date = RuleSet(nlp, [(n, r.with_date) for n, r in rules.items() if r.with_date is not None])
-        self._closing = RuleSet(nlp, [(n, r.closing) for n, r in rules.items() if r.closing is not None])
+                                    or rule.regex], phrases=phrases)  # fmt: skip
+        self._opening = RuleSet(nlp, [(n, r.opening) for n, r in rules.items() if r.opening is not None],
+                                phrases=phrases)  # fmt: skip
+        self._with_date = RuleSet(nlp, [(n, r.with_date) for n, r in rules.items() if r.with_date is not None],
+                                  phrases=phrases)  # fmt: skip
+        self._closing = RuleSet(nlp, [(n, r.closing) for n, r in rules.items() if r.closing is not None],
+                                phrases=phrases)  # fmt: skip
         self._implied_by = {n: r.implied_by for n, r in rules.items() if r.implied_by}
         self._min_words = {n: r.min_words for n, r in rules.items() if r.min_words}
         self._not_in_plans = tuple(n for n, r in rules.items() if r.not_in_plans)

@@ -10,17 +10,22 @@ from spacy.tokens import Doc
 
 from notecheck.detectors import Hit
 from notecheck.lexicon import Lexicons
-from notecheck.matching import Match, RuleSet, longest_non_overlapping, overlaps, sentence_of
+from notecheck.matching import Match, PhraseBank, RuleSet, longest_non_overlapping, overlaps, sentence_of
 
 
 class ProhibitedDetector:
-    def __init__(self, nlp: Language, lexicons: Lexicons):
+    def __init__(self, nlp: Language, lexicons: Lexicons, *, phrases: PhraseBank | None = None):
         self._rules = lexicons.prohibited_rules()
-        self._matcher = RuleSet(nlp, ((rule_id, rule) for rule_id, (_, rule) in self._rules.items()))
+        self._matcher = RuleSet(nlp, ((rule_id, rule) for rule_id, (_, rule) in self._rules.items()), phrases=phrases)
         self._exclusions = {e.id: e for e in lexicons.exclusions.exclusions}
-        self._exclusion_matcher = RuleSet(nlp, ((e.id, e) for e in self._exclusions.values()))
+        self._exclusion_matcher = RuleSet(nlp, ((e.id, e) for e in self._exclusions.values()), phrases=phrases)
+        # The cue sets run only for a note where their exclusion matched (a few in a hundred): they share a bank of
+        # their own, so the note-wide bank does not find and group their phrases in every note.
+        cue_phrases = PhraseBank(nlp)
         self._cues = {
-            e.id: RuleSet(nlp, [(e.id, e.only_with)]) for e in self._exclusions.values() if e.only_with is not None
+            e.id: RuleSet(nlp, [(e.id, e.only_with)], phrases=cue_phrases)
+            for e in self._exclusions.values()
+            if e.only_with is not None
         }
 
     def _active_exclusions(self, doc: Doc) -> list[tuple[Match, frozenset[str]]]:

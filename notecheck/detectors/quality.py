@@ -7,7 +7,7 @@ from spacy.tokens import Doc
 
 from notecheck.detectors import Hit
 from notecheck.lexicon import Lexicons
-from notecheck.matching import RuleSet, doc_text, longest_non_overlapping, word_count
+from notecheck.matching import PhraseBank, RuleSet, doc_text, longest_non_overlapping, word_count
 
 VAGUE_RULE = "quality.vague.too_short"
 VAGUE_GENERIC_RULE = "quality.vague.generic"
@@ -17,13 +17,15 @@ SEED_004 = "004_6ed360e28e7eb5bb.txt"
 
 
 class QualityDetector:
-    def __init__(self, nlp: Language, lexicons: Lexicons):
+    def __init__(self, nlp: Language, lexicons: Lexicons, *, phrases: PhraseBank | None = None):
         q = lexicons.quality
         self._by_id = {r.id: r for r in q.rules}
-        self._rules = RuleSet(nlp, ((r.id, r) for r in q.rules))
-        self._generic = RuleSet(nlp, [(VAGUE_GENERIC_RULE, q.vague_generic)]) if q.vague_generic else None
-        self._topics = RuleSet(nlp, ((t.name, t) for t in q.topics))
-        self._shifts = RuleSet(nlp, [("shift", q.subject_shifts)]) if q.subject_shifts else None
+        self._rules = RuleSet(nlp, ((r.id, r) for r in q.rules), phrases=phrases)
+        self._generic = (
+            RuleSet(nlp, [(VAGUE_GENERIC_RULE, q.vague_generic)], phrases=phrases) if q.vague_generic else None
+        )
+        self._topics = RuleSet(nlp, ((t.name, t) for t in q.topics), phrases=phrases)
+        self._shifts = RuleSet(nlp, [("shift", q.subject_shifts)], phrases=phrases) if q.subject_shifts else None
         self._min_words = q.vague_min_words
         self._min_words_no_numbers = q.vague_min_words_without_numbers or 0
         self._min_topics = q.multiple_subjects_min_topics
