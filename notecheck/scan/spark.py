@@ -93,7 +93,7 @@ def check_partition(policy: str, fmt: str, column_map: dict[str, str], integral:
     def run(batches):  # type: ignore[no-untyped-def]
         import pandas as pd
 
-        from notecheck.scan.worker import check_rows
+        from notecheck.scan.worker import batch_without_gc, check_rows
 
         for frame in batches:
             raws: list[RawRow] = []
@@ -107,7 +107,8 @@ def check_partition(policy: str, fmt: str, column_map: dict[str, str], integral:
                 else:
                     data = {key: _plain(value, key in integral) for key, value in record.items()}
                     raws.append(RawRow(number, apply_column_map(data, column_map)))
-            items = check_rows(raws, policy, features=False)
+            with batch_without_gc():
+                items = check_rows(raws, policy, features=False)
             yield pd.DataFrame(
                 {
                     "row": [i.row for i in items],

@@ -55,3 +55,31 @@ def test_the_vocabulary_stops_growing_at_the_budget(checker: Checker, monkeypatc
     spent = next(i for i, size in enumerate(sizes) if size >= 100)
     assert spent < 4
     assert sizes[spent:] == [sizes[spent]] * (6 - spent)  # none kept after the budget was spent
+
+
+def test_a_batch_runs_without_the_cyclic_collector_and_its_cycles_are_freed_after() -> None:
+    import gc
+    import weakref
+
+    from notecheck.scan.worker import batch_without_gc
+
+    class Node:
+        pass
+
+    assert gc.isenabled()
+    with batch_without_gc():
+        assert not gc.isenabled()
+        node = Node()
+        node.self = node  # type: ignore[attr-defined]
+        ref = weakref.ref(node)
+        del node
+        assert ref() is not None  # a cycle: reference counting alone cannot free it
+    assert gc.isenabled()
+    assert ref() is None  # the collection after the batch did
+    gc.disable()
+    try:
+        with batch_without_gc():
+            pass
+        assert not gc.isenabled()  # a caller's choice is kept
+    finally:
+        gc.enable()
