@@ -33,7 +33,14 @@ from notecheck.scan.caseload import CASELOAD_RULES, CLONED_RULE, caseload_rows, 
 from notecheck.scan.models import ScanCheckpoint
 from notecheck.scan.sink import BatchStats, OutFile, ResultSink, placeholder
 from notecheck.scan.sources import RawRow, Source, open_source, safe_url
-from notecheck.scan.worker import check_rows, encode_compact, pool_initializer, pool_task, set_checker
+from notecheck.scan.worker import (
+    batch_without_gc,
+    check_rows,
+    encode_compact,
+    pool_initializer,
+    pool_task,
+    set_checker,
+)
 from notecheck.store import Database, FindingRow, InputErrorRow, NoteResult, Scan
 from notecheck.store.db import database_url
 from notecheck.store.models import utcnow
@@ -383,7 +390,9 @@ def _note_pass(options: ScanOptions, source: Source, checker: Checker, db: Datab
                     pending.append((executor.submit(pool_task, first, policy, True), first[-1].row + 1, len(first)))
                 finally:
                     gc.unfreeze()
-            with progress:
+            # the parent's collector, too, only ever walked live batches (and the Checker): paused for the pass,
+            # with one young-generation collection per written batch (see worker.batch_without_gc)
+            with progress, batch_without_gc():
                 for batch in batches:
                     pending.append((executor.submit(pool_task, batch, policy, True), batch[-1].row + 1, len(batch)))
                     while len(pending) >= 2 * pool.workers:
@@ -403,6 +412,7 @@ def _drain(pending: deque, sink: ResultSink, progress: _Progress) -> int:  # typ
     future, next_row, count = pending.popleft()
     sink.write(future.result(), next_row)
     progress.advance(count)
+    gc.collect(0)
     return count
 
 
