@@ -94,3 +94,29 @@ def test_a_bad_requires_pattern_is_a_config_error() -> None:
     )
     with pytest.raises(ConfigError, match="PhoneRecognizer.*requires"):
         _detector(lexicons.model_copy(update={"pii": broken}), load_nlp())
+
+
+# Gates written to be scanned from their digits, next to the plain form they must equal (pii.yaml says which).
+REWRITTEN_GATES = [
+    (r"[a-z\]]\d|\d{6}", r"\d(?:(?<=[a-z\]]\d)|\d{5})"),
+    (
+        r"\d(?:[-. ]?\d){8}|(?:ss|soc)[\s\S]{0,60}?\d{4}|(?:xx|\*\*|##)-?\d{4}",
+        r"\d(?:(?:[-. ]?\d){8}|\d{3}(?<=(?:ss|soc)[\s\S]{0,60}?\d{4})|\d{3}(?<=(?:xx|\*\*|##)-?\d{4}))",
+    ),
+]
+
+
+def test_rewritten_gates_are_in_pii_yaml() -> None:
+    text = (Path(__file__).resolve().parents[2] / "notecheck" / "lexicons" / "pii.yaml").read_text()
+    for plain, fast in REWRITTEN_GATES:
+        assert f"requires: '{fast}'" in text and plain in text  # the plain form stays as the comment
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("0123456789 -.sSoOcCxX*#]aZK\n\u212a")), max_size=90))
+def test_rewritten_gates_match_where_their_plain_form_does(text: str) -> None:
+    import regex
+
+    flags = regex.IGNORECASE | regex.VERSION0
+    for plain, fast in REWRITTEN_GATES:
+        assert (regex.search(plain, text, flags) is None) == (regex.search(fast, text, flags) is None)
