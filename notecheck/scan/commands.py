@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
@@ -49,6 +50,11 @@ def scan(
     from concurrent.futures.process import BrokenProcessPool
 
     from notecheck.cli import err, fail
+
+    if engine == "local" and (os.path.exists(input) or "://" in input):
+        from notecheck.database_prep import start_schema_upgrade
+
+        start_schema_upgrade(db)  # on the idle core, while this process imports and builds the Checker
     from notecheck.scan.runner import ScanOptions, run_scan
     from notecheck.scan.sources import parse_column_map
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -13,22 +12,13 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-DEFAULT_URL = "sqlite:///notecheck.db"
+from notecheck.database_prep import DEFAULT_URL, database_url, normalise_url, wait_for_schema_upgrade
+
+__all__ = ["DEFAULT_URL", "SCHEMA_HEADS", "Database", "database_url", "migrations_dir"]
+
 # The heads of migrations/versions (tests/store pins this to Alembic's own answer): a database stamped with exactly
 # these needs no upgrade, and opening it skips importing Alembic (a tenth of a second of every scan's start-up).
 SCHEMA_HEADS = frozenset({"0002_scan", "0003_review"})
-
-
-def database_url(url: str | None = None) -> str:
-    """CONTRACT §3: the URL given, else NOTECHECK_DATABASE_URL, else sqlite:///notecheck.db."""
-    return url or os.environ.get("NOTECHECK_DATABASE_URL") or DEFAULT_URL
-
-
-def _normalise(url: str) -> str:
-    # psycopg 3 is the driver we ship; plain postgresql:// URLs would ask SQLAlchemy for psycopg2.
-    if url.startswith("postgresql://") or url.startswith("postgres://"):
-        return "postgresql+psycopg://" + url.split("://", 1)[1]
-    return url
 
 
 def migrations_dir() -> Path:
@@ -39,7 +29,7 @@ class Database:
     """An engine, a session factory and `upgrade()`; one per process (workers open their own after fork)."""
 
     def __init__(self, url: str | None = None, *, upgrade: bool = True):
-        self.url = _normalise(database_url(url))
+        self.url = normalise_url(database_url(url))
         # hide_parameters: a failed statement's exception (and any log or traceback of it) must not carry the
         # values it was given - note text among them
         kwargs: dict[str, object] = {"future": True, "pool_pre_ping": True, "hide_parameters": True}
@@ -50,6 +40,7 @@ class Database:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         if upgrade:
+            wait_for_schema_upgrade(self.url)  # a child started by `notecheck scan` may be preparing it
             self.upgrade()
 
     def upgrade(self) -> None:
