@@ -33,6 +33,8 @@ import contextlib
 import dataclasses
 import datetime as dt
 import functools
+import glob
+import hashlib
 import itertools
 import os
 import pickle
@@ -323,6 +325,7 @@ def compute_caseload(db: Database, scan_id: str, policy: Policy, *, as_of: dt.da
     checker = CaseloadChecker(policy, as_of or data_end(db, scan_id))
     if not (checker.gap or checker.follow or checker.cloned):
         return
+    _remove_spools(scan_id)  # left by a run of this scan killed in this phase (its worker died with it)
     staff = pool.submit(staff_pass, db.url, scan_id, policy, checker.as_of) if pool and checker.cloned else None
     try:
         cloned: set[int] = set()
@@ -357,7 +360,8 @@ def staff_pass(url: str, scan_id: str, policy: Policy, as_of: dt.date | None) ->
     spooled to a temporary file in pickled chunks (returned: its path), so that neither process holds them all."""
     db = Database(url, upgrade=False)
     try:
-        with tempfile.NamedTemporaryFile("wb", prefix="notecheck-staff-", suffix=".pickle", delete=False) as spool:
+        prefix = f"{_spool_prefix(scan_id)}{os.getpid()}-"
+        with tempfile.NamedTemporaryFile("wb", prefix=prefix, suffix=".pickle", delete=False) as spool:
             chunk: list[NewFinding] = []
             for new in _staff_clones(CaseloadChecker(policy, as_of), db, scan_id):
                 new.note = dataclasses.replace(new.note, minhash=None)
@@ -369,6 +373,16 @@ def staff_pass(url: str, scan_id: str, policy: Policy, as_of: dt.date | None) ->
             return spool.name
     finally:
         db.dispose()
+
+
+def _spool_prefix(scan_id: str) -> str:
+    return f"notecheck-staff-{hashlib.sha256(scan_id.encode()).hexdigest()[:16]}-"
+
+
+def _remove_spools(scan_id: str) -> None:
+    for path in glob.glob(os.path.join(tempfile.gettempdir(), f"{_spool_prefix(scan_id)}*.pickle")):
+        with contextlib.suppress(OSError):
+            os.unlink(path)
 
 
 def _read_spool(path: str) -> Iterator[NewFinding]:

@@ -227,3 +227,25 @@ def test_band_index_is_datasketchs_lsh() -> None:
         assert ours.query(ours.bands(data)) == theirs.query(minhash)
         ours.insert(key, ours.bands(data))
         theirs.insert(key, minhash, check_duplication=False)
+
+
+def test_the_staff_spool_of_a_killed_run_is_removed_and_a_finished_run_leaves_none(tmp_path: Path) -> None:
+    """The pool's staff pass spools its findings to a temporary file; a run killed in the caseload phase leaves it
+    behind (its worker dies with it), and the scan's next caseload pass removes it."""
+    import glob
+    import os
+    import tempfile
+
+    from notecheck.scan import caseload
+
+    path = write_jsonl(tmp_path / "notes.jsonl", NOTES)
+    db_url = f"sqlite:///{tmp_path / 'c.db'}"
+    before = set(glob.glob(os.path.join(tempfile.gettempdir(), "notecheck-staff-*")))
+    summary = run_scan(ScanOptions(input=str(path), db_url=db_url, workers=2, out=str(tmp_path / "o.jsonl")))
+    assert set(glob.glob(os.path.join(tempfile.gettempdir(), "notecheck-staff-*"))) == before
+    stale = Path(tempfile.gettempdir()) / f"{caseload._spool_prefix(summary.scan_id)}999-x.pickle"
+    stale.write_bytes(b"")
+    db = Database(db_url)
+    list(caseload.compute_caseload(db, summary.scan_id, Checker().policy))
+    db.dispose()
+    assert not stale.exists()
