@@ -64,3 +64,9 @@ def wait_for_schema_upgrade(url: str) -> None:
         except subprocess.TimeoutExpired:
             child.kill()
             child.wait()
+
+
+def wait_for_all() -> None:
+    """Wait for every child still running (a scan that stopped before opening its database leaves no process)."""
+    for url in list(_RUNNING):
+        wait_for_schema_upgrade(url)

@@ -49,40 +49,42 @@ def scan(
     """
     from concurrent.futures.process import BrokenProcessPool
 
-    from notecheck.cli import err, fail
+    from notecheck.database_prep import start_schema_upgrade, wait_for_all
 
     if engine == "local" and (os.path.exists(input) or "://" in input):
-        from notecheck.database_prep import start_schema_upgrade
-
         start_schema_upgrade(db)  # on the idle core, while this process imports and builds the Checker
-    from notecheck.scan.runner import ScanOptions, run_scan
-    from notecheck.scan.sources import parse_column_map
-
     try:
-        options = ScanOptions(
-            input=input,
-            out=out,
-            db_url=db,
-            policy=policy,
-            workers=workers,
-            engine=engine,
-            resume=resume,
-            query=query,
-            column_map=parse_column_map(map),
-            batch_size=batch_size,
-            quiet=quiet,
-            scan_id=scan_id,
-            as_of=as_of,
-            caseload=caseload,
-        )
-        summary = run_scan(options)
-    except (InputError, ConfigError) as exc:
-        raise fail(str(exc)) from None
-    except BrokenProcessPool:
-        err.print("notecheck: error: a worker process died (out of memory?); continue with --resume", markup=False)
-        raise typer.Exit(1) from None
-    for line in summary.lines():
-        typer.echo(line)
+        from notecheck.cli import err, fail
+        from notecheck.scan.runner import ScanOptions, run_scan
+        from notecheck.scan.sources import parse_column_map
+
+        try:
+            options = ScanOptions(
+                input=input,
+                out=out,
+                db_url=db,
+                policy=policy,
+                workers=workers,
+                engine=engine,
+                resume=resume,
+                query=query,
+                column_map=parse_column_map(map),
+                batch_size=batch_size,
+                quiet=quiet,
+                scan_id=scan_id,
+                as_of=as_of,
+                caseload=caseload,
+            )
+            summary = run_scan(options)
+        except (InputError, ConfigError) as exc:
+            raise fail(str(exc)) from None
+        except BrokenProcessPool:
+            err.print("notecheck: error: a worker process died (out of memory?); continue with --resume", markup=False)
+            raise typer.Exit(1) from None
+        for line in summary.lines():
+            typer.echo(line)
+    finally:
+        wait_for_all()  # a scan stopped before opening its database leaves no child behind
 
 
 def report(

@@ -28,15 +28,16 @@ def test_a_child_prepares_the_schema_and_database_waits_for_it(tmp_path: Path, m
 def test_a_failing_child_leaves_the_error_to_the_scan(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'missing-dir' / 'x.db'}"
     database_prep.start_schema_upgrade(url)
+    child = database_prep._RUNNING[url]
     with pytest.raises(Exception, match="unable to open database file"):
         Database(url)
-    assert database_prep._RUNNING == {}
+    assert child.returncode not in (None, 0) and url not in database_prep._RUNNING
 
 
 @pytest.mark.parametrize("url", ["sqlite://", "sqlite:///:memory:", "sqlite:///file:x?mode=memory&uri=true"])
 def test_in_memory_databases_are_not_prepared_elsewhere(url: str) -> None:
     database_prep.start_schema_upgrade(url)
-    assert database_prep._RUNNING == {}
+    assert url not in database_prep._RUNNING
 
 
 def test_the_url_rules_are_the_contracts(monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -46,3 +47,19 @@ def test_the_url_rules_are_the_contracts(monkeypatch) -> None:  # type: ignore[n
     assert database_prep.database_url(None) == "postgresql://u@h/db"
     assert database_prep.normalise_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
     assert database_prep.database_url("sqlite:///a.db") == "sqlite:///a.db"
+
+
+def test_a_scan_that_stops_early_leaves_no_child(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from notecheck.cli import app
+    from notecheck.scan import commands
+
+    commands.register(app)  # what notecheck.cli.main() does through notecheck.commands
+
+    notes = tmp_path / "notes.jsonl"
+    notes.write_text('{"id": "n1", "text": "Met with client at the office."}\n')
+    url = f"sqlite:///{tmp_path / 'early.db'}"
+    result = CliRunner().invoke(app, ["scan", str(notes), "--db", url, "--map", "no-equals-sign"])
+    assert result.exit_code == 2 and "--map" in result.output
+    assert url not in database_prep._RUNNING
