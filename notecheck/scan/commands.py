@@ -29,7 +29,7 @@ def scan(
     resume: Annotated[bool, typer.Option("--resume", help="continue the interrupted scan of the same input")] = False,
     query: Annotated[str | None, typer.Option(help="SQL query when INPUT is a database URL")] = None,
     map: Annotated[str | None, typer.Option("--map", help="note field=input column, e.g. text=body,id=note_id")] = None,
-    batch_size: Annotated[int, typer.Option(help="notes per batch")] = 256,
+    batch_size: Annotated[int, typer.Option(help="notes per batch")] = 512,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="no progress bar or notices (the summary remains)")
     ] = False,

@@ -64,7 +64,7 @@ class ScanOptions:
     resume: bool = False
     query: str | None = None
     column_map: dict[str, str] = field(default_factory=dict)
-    batch_size: int = 256
+    batch_size: int = 512  # per batch: one commit, one IPC round trip, one classifier call (256: 2% more CPU)
     quiet: bool = True
     scan_id: str | None = None
     as_of: str | None = None  # end of the data for open contact gaps and due follow-ups (default: latest day seen)
@@ -347,7 +347,7 @@ class _Pool:
 
 def _batches(rows: Iterator[RawRow], size: int, left: int | None = None, tail: int = 0) -> Iterator[list[RawRow]]:
     """Batches of `size` rows; when about `left` rows remain to be read, the last `tail` of them in batches of a
-    quarter of the size, so that the workers run out of work together (a batch of 256 is ~0.3 s of one core)."""
+    quarter of the size, so that the workers run out of work together (a batch of 512 is ~0.6 s of one core)."""
     batch: list[RawRow] = []
     small = max(1, size // 4)
     for read, row in enumerate(rows, 1):

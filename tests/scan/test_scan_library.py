@@ -27,7 +27,7 @@ def test_public_names_and_defaults() -> None:
     defaults = {f.name: f.default for f in dataclasses.fields(ScanOptions) if f.default is not dataclasses.MISSING}
     assert defaults == {
         "out": None, "db_url": None, "policy": "default", "workers": None, "engine": "local", "resume": False,
-        "query": None, "batch_size": 256, "quiet": True, "scan_id": None, "as_of": None, "caseload": True,
+        "query": None, "batch_size": 512, "quiet": True, "scan_id": None, "as_of": None, "caseload": True,
     }  # fmt: skip
     assert ScanOptions(input="x.jsonl").column_map == {}
     names = {f.name for f in dataclasses.fields(ScanSummary)}
