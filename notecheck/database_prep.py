@@ -36,7 +36,7 @@ def normalise_url(url: str) -> str:
 def start_schema_upgrade(url: str | None) -> None:
     """Start opening (and upgrading) the database in a child process; no output, errors ignored."""
     target = normalise_url(database_url(url))
-    if target in _RUNNING or not _shared(target):
+    if target in _RUNNING or not visible_to_other_processes(target):
         return
     with contextlib.suppress(OSError):
         _RUNNING[target] = subprocess.Popen(
@@ -47,8 +47,8 @@ def start_schema_upgrade(url: str | None) -> None:
         )
 
 
-def _shared(url: str) -> bool:
-    """Whether another process would see the same database (not an in-memory SQLite one)."""
+def visible_to_other_processes(url: str) -> bool:
+    """Whether another process opening `url` sees the same database (not an in-memory SQLite one)."""
     if not url.startswith("sqlite"):
         return True
     path = url.split("://", 1)[-1].lstrip("/")

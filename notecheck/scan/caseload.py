@@ -340,7 +340,7 @@ def compute_caseload(db: Database, scan_id: str, policy: Policy, *, as_of: dt.da
             yield from (new for new in by_staff if new.note.pk not in cloned)
     finally:
         if staff is not None:
-            with contextlib.suppress(Exception, OSError):
+            with contextlib.suppress(Exception):  # its error, if any, was raised above; a missing file is fine
                 os.unlink(staff.result())
 
 
@@ -394,14 +394,12 @@ def _read_spool(path: str) -> Iterator[NewFinding]:
                 return
 
 
-def run_caseload(db: Database, scan_id: str, policy: Policy, *, as_of: dt.date | None = None, on_commit=None,
-                 pool=None, rows: Iterable[dict[str, Any]] | None = None) -> int:  # type: ignore[no-untyped-def]  # fmt: skip
-    """Compute (unless their `rows` are given: `caseload_rows`) and store the caseload findings of a scan in one
-    transaction, FLUSH_EVERY rows at a time; returns how many were added.
+def store_caseload(db: Database, scan_id: str, policy: Policy, rows: Iterable[dict[str, Any]], *,
+                   on_commit=None) -> int:  # type: ignore[no-untyped-def]  # fmt: skip
+    """Store a scan's caseload findings (`caseload_rows`) and their notes' decisions in one transaction, replacing
+    any from an earlier run, FLUSH_EVERY rows at a time; returns how many were added.
 
     `on_commit(session)` runs inside the same transaction (the scan moves its checkpoint there)."""
-    if rows is None:
-        rows = caseload_rows(compute_caseload(db, scan_id, policy, as_of=as_of, pool=pool), scan_id)
     added = 0
     with db.session() as session:
         session.execute(delete(FindingRow).where(FindingRow.scan_id == scan_id, FindingRow.rule.in_(CASELOAD_RULES)))
@@ -445,12 +443,18 @@ def _apply_decisions(session, scan_id: str, policy: Policy) -> None:  # type: ig
             .values(decision=new)
             .execution_options(synchronize_session=False)
         )
-    quality = policy.quality.get("cloned")
-    if quality is not None and quality.severity != "off" and quality.weight:
+    weight = cloned_weight(policy)
+    if weight:
         cloned = select(FindingRow.note_pk).where(FindingRow.scan_id == scan_id, FindingRow.rule == CLONED_RULE)
         session.execute(
             update(NoteResult)
             .where(NoteResult.scan_id == scan_id, NoteResult.id.in_(cloned))
-            .values(score=case((NoteResult.score > quality.weight, NoteResult.score - quality.weight), else_=0))
+            .values(score=case((NoteResult.score > weight, NoteResult.score - weight), else_=0))
             .execution_options(synchronize_session=False)
         )
+
+
+def cloned_weight(policy: Policy) -> int:
+    """The score a cloned note loses (the policy's `quality.cloned.weight`; 0 when that check is off)."""
+    quality = policy.quality.get("cloned")
+    return quality.weight if quality is not None and quality.severity != "off" and quality.weight else 0

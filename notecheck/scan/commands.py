@@ -53,38 +53,37 @@ def scan(
 
     if engine == "local" and (os.path.exists(input) or "://" in input):
         start_schema_upgrade(db)  # on the idle core, while this process imports and builds the Checker
-    try:
-        from notecheck.cli import err, fail
-        from notecheck.scan.runner import ScanOptions, run_scan
-        from notecheck.scan.sources import parse_column_map
+    from notecheck.cli import err, fail
+    from notecheck.scan.runner import ScanOptions, run_scan
+    from notecheck.scan.sources import parse_column_map
 
-        try:
-            options = ScanOptions(
-                input=input,
-                out=out,
-                db_url=db,
-                policy=policy,
-                workers=workers,
-                engine=engine,
-                resume=resume,
-                query=query,
-                column_map=parse_column_map(map),
-                batch_size=batch_size,
-                quiet=quiet,
-                scan_id=scan_id,
-                as_of=as_of,
-                caseload=caseload,
-            )
-            summary = run_scan(options)
-        except (InputError, ConfigError) as exc:
-            raise fail(str(exc)) from None
-        except BrokenProcessPool:
-            err.print("notecheck: error: a worker process died (out of memory?); continue with --resume", markup=False)
-            raise typer.Exit(1) from None
-        for line in summary.lines():
-            typer.echo(line)
+    try:
+        options = ScanOptions(
+            input=input,
+            out=out,
+            db_url=db,
+            policy=policy,
+            workers=workers,
+            engine=engine,
+            resume=resume,
+            query=query,
+            column_map=parse_column_map(map),
+            batch_size=batch_size,
+            quiet=quiet,
+            scan_id=scan_id,
+            as_of=as_of,
+            caseload=caseload,
+        )
+        summary = run_scan(options)
+    except (InputError, ConfigError) as exc:
+        raise fail(str(exc)) from None
+    except BrokenProcessPool:
+        err.print("notecheck: error: a worker process died (out of memory?); continue with --resume", markup=False)
+        raise typer.Exit(1) from None
     finally:
         wait_for_all()  # a scan stopped before opening its database leaves no child behind
+    for line in summary.lines():
+        typer.echo(line)
 
 
 def report(

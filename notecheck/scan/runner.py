@@ -27,9 +27,17 @@ from typing import Any
 from sqlalchemy import func, select, update
 
 from notecheck.checker import Checker
+from notecheck.database_prep import visible_to_other_processes
 from notecheck.errors import InputError
 from notecheck.report import KIND_RANK
-from notecheck.scan.caseload import CASELOAD_RULES, CLONED_RULE, caseload_rows, compute_caseload, run_caseload
+from notecheck.scan.caseload import (
+    CASELOAD_RULES,
+    CLONED_RULE,
+    caseload_rows,
+    cloned_weight,
+    compute_caseload,
+    store_caseload,
+)
 from notecheck.scan.models import ScanCheckpoint
 from notecheck.scan.sink import BatchStats, OutFile, ResultSink, placeholder
 from notecheck.scan.sources import RawRow, Source, open_source, safe_url
@@ -315,6 +323,7 @@ class _Pool:
     def __init__(self, workers: int, policy: str):
         self.workers, self.policy = workers, policy
         self._executor: Any = None
+        self.forks = False  # whether the workers are forked from this process (set when they start)
 
     @property
     def executor(self):  # type: ignore[no-untyped-def]
@@ -381,27 +390,23 @@ def _note_pass(options: ScanOptions, source: Source, checker: Checker, db: Datab
                     progress.advance(len(batch))
             return done
         pending: deque[tuple[Any, int, int]] = deque()
-        try:
-            first = next(batches, None)
-            if first is not None:  # the first submit forks the workers, before any other thread starts
-                if pool.forks:  # the workers' garbage collections then skip the inherited Checker's objects
-                    gc.freeze()  # (less work, and fewer copy-on-write pages); the parent unfreezes them at once
-                try:
-                    pending.append((executor.submit(pool_task, first, policy, True), first[-1].row + 1, len(first)))
-                finally:
-                    gc.unfreeze()
-            # the parent's collector, too, only ever walked live batches (and the Checker): paused for the pass,
-            # with one young-generation collection per written batch (see worker.batch_without_gc)
-            with progress, batch_without_gc():
-                for batch in batches:
-                    pending.append((executor.submit(pool_task, batch, policy, True), batch[-1].row + 1, len(batch)))
-                    while len(pending) >= 2 * pool.workers:
-                        done += _drain(pending, sink, progress)
-                while pending:
+        first = next(batches, None)
+        if first is not None:  # the first submit forks the workers, before any other thread starts
+            if pool.forks:  # the workers' garbage collections then skip the inherited Checker's objects
+                gc.freeze()  # (less work, and fewer copy-on-write pages); the parent unfreezes them at once
+            try:
+                pending.append((executor.submit(pool_task, first, policy, True), first[-1].row + 1, len(first)))
+            finally:
+                gc.unfreeze()
+        # the parent's collector, too, only ever walked live batches (and the Checker): paused for the pass,
+        # with one young-generation collection per written batch (see worker.batch_without_gc)
+        with progress, batch_without_gc():
+            for batch in batches:
+                pending.append((executor.submit(pool_task, batch, policy, True), batch[-1].row + 1, len(batch)))
+                while len(pending) >= 2 * pool.workers:
                     done += _drain(pending, sink, progress)
-        except BaseException:
-            pool.shutdown()
-            raise
+            while pending:
+                done += _drain(pending, sink, progress)
         return done
     finally:
         if outfile is not None:
@@ -443,18 +448,18 @@ def _finish(db: Database, scan_id: str, checker: Checker, out: str | None, as_of
     offset: int | None = None
     if phase == "caseload":
         # the workers of this run's note pass, if it had them (never started for the caseload checks alone)
-        executor = pool.started if pool is not None and _shareable(db) else None
+        executor = pool.started if pool is not None and visible_to_other_processes(db.url) else None
         rows = caseload_rows(compute_caseload(db, scan_id, checker.policy, as_of=as_of, pool=executor), scan_id)
         exported = None
         if executor is not None and out and fresh_out:
             # up to MEMORY_EXPORT findings, a worker merges them into --out from memory while they are stored
             kept = list(itertools.islice(rows, MEMORY_EXPORT + 1))
             if len(kept) <= MEMORY_EXPORT:
-                exported = executor.submit(export_findings, out, _findings_by_note(kept), _cloned_weight(checker))
+                exported = executor.submit(export_findings, out, _findings_by_note(kept), cloned_weight(checker.policy))
             rows = itertools.chain(kept, rows)
-        run_caseload(db, scan_id, checker.policy, rows=rows,
-                     on_commit=lambda s: s.execute(update(ScanCheckpoint).where(ScanCheckpoint.scan_id == scan_id)
-                                                   .values(phase="export")))  # fmt: skip
+        store_caseload(db, scan_id, checker.policy, rows,
+                       on_commit=lambda s: s.execute(update(ScanCheckpoint).where(ScanCheckpoint.scan_id == scan_id)
+                                                     .values(phase="export")))  # fmt: skip
         if exported is not None:
             offset = exported.result()
         phase = "export"
@@ -475,17 +480,6 @@ def _finish(db: Database, scan_id: str, checker: Checker, out: str | None, as_of
             session.execute(
                 update(ScanCheckpoint).where(ScanCheckpoint.scan_id == scan_id).values(phase="done", out_offset=offset)
             )
-
-
-def _shareable(db: Database) -> bool:
-    """Whether another process can open this database by its URL (not an in-memory SQLite database)."""
-    url = db.engine.url
-    return not (url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"))
-
-
-def _cloned_weight(checker: Checker) -> int:
-    quality = checker.policy.quality.get("cloned")
-    return quality.weight if quality is not None and quality.severity != "off" and quality.weight else 0
 
 
 def _findings_by_note(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:

@@ -184,7 +184,7 @@ def test_export_findings_is_export_caseload_on_a_fresh_file(tmp_path, monkeypatc
 
     from notecheck.checker import Checker
     from notecheck.scan import runner
-    from notecheck.scan.caseload import caseload_rows, compute_caseload
+    from notecheck.scan.caseload import caseload_rows, cloned_weight, compute_caseload
 
     url = f"sqlite:///{tmp_path / 'n.db'}"
     path = write_jsonl(tmp_path / "notes.jsonl", synthetic(300, seed=8))
@@ -199,11 +199,11 @@ def test_export_findings_is_export_caseload_on_a_fresh_file(tmp_path, monkeypatc
         scan_id = connection.execute(text("SELECT id FROM scans")).scalar_one()
     checker = Checker()
     rows = list(caseload_rows(compute_caseload(db, scan_id, checker.policy), scan_id))
-    assert {r["severity"] for r in rows} >= {"warning"} and runner._cloned_weight(checker) > 0
+    assert {r["severity"] for r in rows} >= {"warning"} and cloned_weight(checker.policy) > 0
     from_memory, from_db = tmp_path / "memory.jsonl", tmp_path / "db.jsonl"
     shutil.copy(out, from_memory)
     shutil.copy(out, from_db)
-    runner.export_findings(str(from_memory), runner._findings_by_note(rows), runner._cloned_weight(checker), chunk=9)
+    runner.export_findings(str(from_memory), runner._findings_by_note(rows), cloned_weight(checker.policy), chunk=9)
     runner.export_caseload(db, scan_id, str(from_db))
     assert from_memory.read_bytes() == from_db.read_bytes() != out.read_bytes()
     db.dispose()
